@@ -1,0 +1,1 @@
+"""Pure transforms: raw pages → extracted fields → cleaned records → stories → Parquet."""
