@@ -1,0 +1,48 @@
+# quxian: `make demo` runs the nightly DAG through Airflow over the offline sites; `make test` runs the suite.
+# Everything is installed into .venv from the committed lock file (requirements.lock) with uv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
+UV_VERSION := 0.13.9
+
+.PHONY: install demo test test-slow bench chaos lint format clean help
+
+help:
+	@echo "make demo    - install, start the offline sites, run the nightly DAG through Airflow for every day they cover"
+	@echo "make test    - install and run the test suite"
+	@echo "make bench   - run every benchmark and print its figures"
+	@echo "make lint    - ruff"
+	@echo "make clean   - remove data/ and the Airflow home (.airflow/)"
+
+$(STAMP): requirements.lock setup.cfg pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "quxian needs Python 3.11+, got " + sys.version' 
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/python -m quxian.demo
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-slow: install
+	$(BIN)/python -m pytest -q -m slow
+
+bench: install
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint: install
+	$(BIN)/ruff check .
+
+format: install
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf data .airflow

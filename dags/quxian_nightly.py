@@ -1,0 +1,112 @@
+"""The nightly DAG: crawl every outlet, then clean, dedupe and publish into the Parquet lake.
+
+Wiring only: each task calls a step function of `quxian.steps` (imported inside the task, so
+parsing this file costs no heavy import, network or database access). Each crawl is a Scrapy
+subprocess, one mapped task per outlet.
+
+Which dates a run covers: the `date_from`/`date_to` params when given (backfills, manual
+reruns); otherwise the day before the run in Asia/Shanghai, from `logical_date`, or from
+`run_after` when a manual trigger leaves `logical_date` empty. The 02:00 cron run of 11-15
+therefore crawls 11-14. Offline runs: set QUXIAN_OFFLINE_URL for the Airflow processes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from airflow.sdk import Asset, CronTriggerTimetable, Param, TriggerRule, dag, task
+
+from quxian.config import paths
+
+TZ = ZoneInfo("Asia/Shanghai")
+LAKE = paths().lake
+# Downstream DAGs schedule on these: they fire when a run has rewritten the datasets.
+ARTICLES = Asset(name="quxian_articles", uri=f"file://{LAKE}/articles")
+ARTICLE_VERSIONS = Asset(name="quxian_article_versions", uri=f"file://{LAKE}/article_versions")
+QUARANTINE = Asset(name="quxian_quarantine", uri=f"file://{LAKE}/quarantine")
+
+
+@dag(
+    dag_id="quxian_nightly",
+    schedule=CronTriggerTimetable("0 2 * * *", timezone="Asia/Shanghai"),
+    start_date=datetime(2025, 11, 1, tzinfo=TZ),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 1, "retry_delay": timedelta(seconds=30)},
+    params={
+        "date_from": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="first data date (default: the day before the run)",
+        ),
+        "date_to": Param(
+            None, type=["null", "string"], format="date", description="last data date (default: date_from)"
+        ),
+        "outlets": Param(
+            [],
+            type="array",
+            description="outlet ids (default: every enabled outlet, or the offline ones offline)",
+        ),
+        "lookback_days": Param(
+            30, type="integer", minimum=1, description="days of earlier stories new articles may fold into"
+        ),
+    },
+    tags=["quxian"],
+    doc_md=__doc__,
+)
+def quxian_nightly():
+    @task
+    def plan(**context) -> dict:
+        from quxian.dagsupport import plan_from_context
+
+        return plan_from_context(context).to_json()
+
+    @task
+    def outlet_ids(plan: dict) -> list[str]:
+        return plan["outlets"]
+
+    @task(
+        retries=2, retry_delay=timedelta(seconds=20), map_index_template="{{ task.op_kwargs['outlet_id'] }}"
+    )
+    def crawl(plan: dict, outlet_id: str) -> dict:
+        from quxian import steps
+
+        return steps.crawl(steps.RunPlan.from_json(plan), outlet_id)
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def clean(plan: dict) -> dict:
+        from quxian import steps
+
+        return steps.clean_pages(steps.RunPlan.from_json(plan))
+
+    @task
+    def dedupe(plan: dict) -> dict:
+        from quxian import steps
+
+        return steps.dedupe(steps.RunPlan.from_json(plan))
+
+    @task(outlets=[ARTICLES, ARTICLE_VERSIONS, QUARANTINE])
+    def publish(plan: dict) -> dict:
+        from quxian import steps
+
+        return steps.publish(steps.RunPlan.from_json(plan))
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def summary(plan: dict) -> dict:
+        from quxian import steps
+
+        result = steps.summarize(steps.RunPlan.from_json(plan))
+        print(steps.format_summary(result))
+        return result
+
+    p = plan()
+    crawled = crawl.partial(plan=p).expand(outlet_id=outlet_ids(p))
+    cleaned = clean(p)
+    crawled >> cleaned
+    published = publish(p)
+    cleaned >> dedupe(p) >> published >> summary(p)
+
+
+quxian_nightly()

@@ -1,0 +1,93 @@
+"""DuckDB over the lake: one view per dataset, named after it, with hive partition columns."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from quxian import config
+from transforms.publish import PARTITION_FILE
+from transforms.schema import DATASETS
+
+_DUCK_TYPES = {
+    "string": "VARCHAR",
+    "bool": "BOOLEAN",
+    "int32": "INTEGER",
+    "int64": "BIGINT",
+    "date32[day]": "DATE",
+    "timestamp[us, tz=+08:00]": "TIMESTAMPTZ",
+    "list<item: string>": "VARCHAR[]",
+}
+
+
+def _empty_view_sql(name: str) -> str:
+    cols = ", ".join(f"NULL::{_DUCK_TYPES[str(f.type)]} AS {f.name}" for f in DATASETS[name])
+    return f"CREATE OR REPLACE VIEW {name} AS SELECT NULL::VARCHAR AS district, NULL::DATE AS date, {cols} WHERE false"
+
+
+def connect(lake: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with views `articles`, `article_versions`, `quarantine`.
+
+    A dataset that has no partition yet is an empty view with the right columns, so queries
+    written against the schema work on an empty lake too.
+    """
+    lake = lake or config.paths().lake
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'Asia/Shanghai'")
+    for name in DATASETS:
+        root = lake / name
+        if any(root.glob(f"district=*/date=*/{PARTITION_FILE}")):
+            pattern = str(root / "district=*" / "date=*" / PARTITION_FILE).replace("'", "''")
+            con.execute(
+                f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{pattern}', hive_partitioning = true)"
+            )
+        else:
+            con.execute(_empty_view_sql(name))
+    return con
+
+
+def lake_summary(day: date | None = None, lake: Path | None = None) -> list[dict]:
+    """Per district and date: versions, stories, outlets and quarantined pages."""
+    con = connect(lake)
+    where = "WHERE date = ?" if day else ""
+    params = [day, day] if day else []
+    sql = f"""
+        WITH v AS (SELECT district, date, count(*) AS versions, count(DISTINCT story_id) AS stories,
+                          count(DISTINCT outlet) AS outlets
+                   FROM article_versions {where} GROUP BY ALL),
+             q AS (SELECT district, date, count(*) AS quarantined FROM quarantine {where} GROUP BY ALL)
+        SELECT coalesce(v.district, q.district) AS district, coalesce(v.date, q.date) AS date,
+               coalesce(versions, 0) AS versions, coalesce(stories, 0) AS stories,
+               coalesce(outlets, 0) AS outlets, coalesce(quarantined, 0) AS quarantined
+        FROM v FULL OUTER JOIN q USING (district, date)
+        ORDER BY district, date
+    """
+    cur = con.execute(sql, params)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def interactive(con: duckdb.DuckDBPyConnection) -> int:
+    """A small SQL shell over the lake's views: one statement per line, `.quit` ends."""
+    print("quxian query: DuckDB over the lake; views: " + ", ".join(DATASETS) + ". End with .quit or Ctrl-D.")
+    while True:
+        try:
+            line = input("quxian> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if line in (".quit", ".exit", "quit", "exit"):
+            return 0
+        if not line:
+            continue
+        try:
+            res = con.execute(line)
+            if res.description:
+                print("\t".join(d[0] for d in res.description))
+                for row in res.fetchall():
+                    print("\t".join("" if v is None else str(v) for v in row))
+        except duckdb.Error as e:
+            print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
