@@ -22,8 +22,10 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
+from dataclasses import dataclass
 
 import opencc
+from pypinyin.pinyin_dict import pinyin_dict as _PINYIN
 
 _S2T = opencc.OpenCC("s2t")
 
@@ -94,3 +96,389 @@ def damage(text: str, seed: int = 0) -> str:
     data = _S2T.convert(text).encode("gbk", errors="replace")
     data = annotate_bytes(data, table_for(seed))
     return unicodedata.normalize("NFKC", mirror_decode(data))
+
+
+_INSERTED = re.compile(rb"\((?:[a-z]|\xa8[\xa1-\xc0])+\)")
+
+
+def damage_losses(text: str, seed: int = 0) -> int:
+    """How many byte pairs `damage(text, seed)` destroys for good: characters GBK cannot encode,
+    and pairs the mirror's decoder finds invalid, except the (lead, inserted `(`) pairs of garbles,
+    whose lost lead byte a repair can find again. A document with 0 can be restored exactly."""
+    converted = _S2T.convert(text)
+    lost = sum(1 for char in converted if char != "?" and char.encode("gbk", errors="replace") == b"?")
+    data = annotate_bytes(converted.encode("gbk", errors="replace"), table_for(seed))
+    offset = 0
+    for token in _GBK_TOKEN.findall(data):
+        if len(token) == 1 and token[0] >= 0x80 or len(token) == 2 and not _valid_pair(token):
+            if not (len(token) == 2 and _INSERTED.match(data, offset + 1)):
+                lost += 1
+        offset += len(token)
+    return lost
+
+
+def _valid_pair(token: bytes) -> bool:
+    try:
+        token.decode("gbk")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------------------------------
+# Repair
+# --------------------------------------------------------------------------------------------------
+
+_T2S = opencc.OpenCC("t2s")
+
+# Letters a mirror's pinyin can use (pypinyin's tone-mark style, as GBK can encode it).
+_PY = "a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêńňǹ"
+_ANNOTATION = re.compile(rf"\(([{_PY}]{{1,7}})\)")
+_GARBLE = re.compile(rf"\?([{_PY}]{{1,7}})\)")
+_ANNOTATED_CHAR = re.compile(rf"([^\x00-\x7f])\(([{_PY}]{{1,7}})\)")
+_A_STATE_EVENT = re.compile(r"[?(]")
+
+#: Marks a character whose bytes the damage destroyed (an invalid GBK pair on the mirror).
+LOST = "\ufffd"
+
+
+def _readings(char: str) -> tuple[str, ...]:
+    """All pinyin readings (tone marks) pypinyin knows for one character."""
+    value = _PINYIN.get(ord(char)) if len(char) == 1 else None
+    return tuple(value.split(",")) if value else ()
+
+
+def _build_tables() -> tuple[dict[str, tuple[bytes, ...]], frozenset[str], frozenset[str], frozenset[str]]:
+    """Read-only lookup tables built once at import (immutable after construction):
+
+    - the inverse of NFKC over GBK: text NFKC produced → the GBK pairs that could have produced it;
+    - the common characters (GB2312 level 1 and their Traditional forms, common punctuation);
+    - the less common but ordinary ones (GB2312 level 2 and their Traditional forms);
+    - every pinyin syllable pypinyin knows (to tell a garble `?shù)` from a real question mark).
+    """
+    inverse: dict[str, list[bytes]] = {}
+    level1: list[str] = []
+    level2: list[str] = []
+    for lead in range(0x81, 0xFF):
+        for trail in (*range(0x40, 0x7F), *range(0x80, 0xFF)):
+            pair = bytes((lead, trail))
+            try:
+                char = pair.decode("gbk")
+            except UnicodeDecodeError:
+                continue
+            folded = unicodedata.normalize("NFKC", char)
+            if folded != char:
+                inverse.setdefault(folded, []).append(pair)
+            if 0xA1 <= trail and 0xB0 <= lead <= 0xD7:
+                level1.append(char)
+            elif 0xA1 <= trail and 0xD8 <= lead <= 0xF7:
+                level2.append(char)
+    punctuation = "，。、；：？！“”‘’（）《》〈〉【】—…·「」『』～－"
+    common = frozenset(level1) | frozenset(_S2T.convert("\n".join(level1))) | frozenset(punctuation)
+    ordinary = frozenset(level2) | frozenset(_S2T.convert("\n".join(level2)))
+    syllables = frozenset(s for value in _PINYIN.values() for s in value.split(","))
+    frozen = {key: tuple(value) for key, value in inverse.items()}
+    return frozen, common - {"\n"}, ordinary - common - {"\n"}, syllables
+
+
+_NFKC_INVERSE, _COMMON, _ORDINARY, _SYLLABLES = _build_tables()
+# Multi-character NFKC results ('...' from '…', '(1)' from '⑴'), by first character.
+_MULTI_NFKC: dict[str, tuple[str, ...]] = {
+    first: tuple(sorted((k for k in _NFKC_INVERSE if len(k) > 1 and k[0] == first), key=len, reverse=True))
+    for first in {k[0] for k in _NFKC_INVERSE if len(k) > 1}
+}
+
+
+@dataclass(frozen=True)
+class RepairReport:
+    """What `repair_text` found and did. `text` is the repaired text, still Traditional."""
+
+    text: str
+    is_mirror_copy: bool
+    annotations: int  # `字(pinyin)` annotations removed
+    garbles: int  # `?pinyin)` garbles (GBK-shifted runs) re-aligned
+    lost: int  # characters whose bytes the damage destroyed (shown as LOST)
+
+
+def detect(text: str) -> tuple[int, int]:
+    """Count mirror evidence: (annotations whose pinyin is a reading of the character before them,
+    garbles `?py)` whose py is a pinyin syllable). Cheap: a regex pass and dictionary lookups."""
+    annotations = sum(1 for m in _ANNOTATED_CHAR.finditer(text) if m.group(2) in _readings(m.group(1)))
+    garbles = sum(1 for m in _GARBLE.finditer(text) if m.group(1) in _SYLLABLES)
+    return annotations, garbles
+
+
+def is_mirror_text(text: str) -> bool:
+    """True when the text carries several mirror marks. One annotated rare character (`綦(qí)江`),
+    as genuine articles print, is not enough: it takes three marks, a garble counting two."""
+    annotations, garbles = detect(text)
+    return annotations + 2 * garbles >= 3
+
+
+def _char_penalty(char: str) -> int:
+    """How unlikely a character is in a news article: 0 common … 4 odd symbol."""
+    if char in _COMMON or char < "\x80":
+        return 0
+    if char in _ORDINARY:
+        return 1
+    if "\u4e00" <= char <= "\u9fff":
+        return 3
+    return 4
+
+
+def _penalty_table() -> dict[int, str]:
+    """str.translate table: every GBK character → a digit, its `_char_penalty`."""
+    table: dict[int, str] = {}
+    for lead in range(0x81, 0xFF):
+        for trail in (*range(0x40, 0x7F), *range(0x80, 0xFF)):
+            try:
+                char = bytes((lead, trail)).decode("gbk")
+            except UnicodeDecodeError:
+                continue
+            table[ord(char)] = str(_char_penalty(char))
+    for char in _COMMON:
+        table[ord(char)] = "0"
+    for code in range(0x80):
+        table[code] = "0"
+    return table
+
+
+_PENALTY_DIGITS = _penalty_table()
+
+
+def _chunk_penalty(chunk: str) -> int:
+    """Sum of `_char_penalty` over a run of text, at C speed (characters outside GBK count 4)."""
+    digits = chunk.translate(_PENALTY_DIGITS)
+    zero, one, three = digits.count("0"), digits.count("1"), digits.count("3")
+    return one + 3 * three + 4 * (len(digits) - zero - one - three)
+
+
+def _pair_char(lead: int, trail: int) -> tuple[str, int]:
+    """Decode one original GBK pair and score it; an invalid pair is heavily penalised."""
+    try:
+        char = bytes((lead, trail)).decode("gbk")
+    except UnicodeDecodeError:
+        return LOST, 20
+    return char, _char_penalty(char)
+
+
+def _needle_char(tail: bytes | str) -> str | None:
+    """The character the mirror matched when it glued an annotation after the last two bytes."""
+    if isinstance(tail, str):
+        return tail
+    if len(tail) != 2 or tail[0] < 0x81:
+        return None
+    try:
+        return tail.decode("gbk")
+    except UnicodeDecodeError:
+        return None
+
+
+def _last_bytes(tail: bytes | str) -> tuple[int, ...]:
+    """Possible values of the last original byte (an ASCII char may have been full-width)."""
+    if isinstance(tail, bytes):
+        return (tail[-1],) if tail else ()
+    options = [pair[-1] for pair in _NFKC_INVERSE.get(tail, ())]
+    try:
+        options.append(tail.encode("gbk")[-1])
+    except UnicodeEncodeError:
+        pass
+    return tuple(options)
+
+
+# A hypothesis: (score, pending lead byte or None or _UNKNOWN, tail, output node, lost count).
+# `pending` set = the mirror's decoder is one byte off (a shifted run); tail = the last two
+# original bytes (a str when they are one aligned character, whose width NFKC may have hidden).
+_UNKNOWN = -1
+_Hyp = tuple[int, "int | None", "bytes | str", "tuple | None", int]
+
+
+def _shifted_steps(text: str, pos: int, pending: int, tail: bytes | str) -> list[tuple[int, int, int | None, bytes | str, str, int]]:
+    """Ways to read the token at `pos` while the decoder is one byte off.
+
+    Returns (next_pos, penalty, next_pending, next_tail, emitted_text, lost).
+    """
+    steps: list[tuple[int, int, int | None, bytes | str, str, int]] = []
+    char = text[pos]
+
+    def emit_pair(first: int, second: int, consumed: int) -> None:
+        # The decoder's pair (first, second) = trail of the pending char + lead of the next one.
+        if pending == _UNKNOWN:
+            steps.append((pos + consumed, 2, second, bytes((first, second)), LOST, 1))
+            return
+        original, penalty = _pair_char(pending, first)
+        steps.append((pos + consumed, penalty, second, bytes((first, second)), original, 0))
+
+    if char == "(":
+        m = _ANNOTATION.match(text, pos)
+        needle = _needle_char(tail)
+        if m and needle and m.group(1) in _readings(needle):
+            return [(m.end(), 0, pending, tail, "", 0)]
+    if char == "?":
+        m = _GARBLE.match(text, pos)
+        if m and m.group(1) in _SYLLABLES:
+            # An aligned annotation inside a shifted run: the '?' is (lost trail, '('); the lost
+            # trail completes the pending character, which must have the annotation's reading.
+            if pending == _UNKNOWN:
+                steps.append((m.end(), 2, None, b"", LOST, 1))
+            else:
+                for trail in (*range(0x40, 0x7F), *range(0x80, 0xFF)):
+                    original, penalty = _pair_char(pending, trail)
+                    if penalty < 20 and m.group(1) in _readings(original):
+                        steps.append((m.end(), penalty, None, bytes((pending, trail)), original, 0))
+        # An invalid pair: both bytes lost, still shifted; or the pair ate an ASCII byte (a line
+        # break, a digit) and the text realigned after it; or a lone 0x80 realigned it.
+        steps.append((pos + 1, 6, _UNKNOWN, b"", LOST, 1))
+        steps.append((pos + 1, 6, None, b"", LOST, 1))
+        if pending != _UNKNOWN:
+            original, penalty = _pair_char(pending, 0x80)
+            if penalty < 20:
+                steps.append((pos + 1, penalty + 2, None, bytes((pending, 0x80)), original, 0))
+    if char < "\x80":
+        code = ord(char)
+        if 0x40 <= code <= 0x7E:
+            # A trail byte below 0x80 read on its own: the run realigns here.
+            if pending == _UNKNOWN:
+                steps.append((pos + 1, 2, None, b"", LOST, 1))
+            else:
+                original, penalty = _pair_char(pending, code)
+                steps.append((pos + 1, penalty, None, bytes((pending, code)), original, 0))
+    else:
+        try:
+            encoded = char.encode("gbk")
+        except UnicodeEncodeError:
+            encoded = b""
+        if len(encoded) == 2:
+            emit_pair(encoded[0], encoded[1], 1)
+    for pair in _NFKC_INVERSE.get(char, ()):
+        emit_pair(pair[0], pair[1], 1)
+    for key in _MULTI_NFKC.get(char, ()):
+        if text.startswith(key, pos):
+            for pair in _NFKC_INVERSE[key]:
+                emit_pair(pair[0], pair[1], len(key))
+    return steps
+
+
+def _aligned_steps(
+    text: str, pos: int, tail: bytes | str, mirror: bool, annotated: dict[int, int]
+) -> list[tuple[int, int, int | None, bytes | str, str, int]]:
+    """Ways to read text from `pos` while the decoder is aligned (see `_shifted_steps`).
+
+    `annotated` maps the start of each annotation whose pinyin reads the character before it to
+    its end: an aligned run skips those in one step (the common case, kept fast)."""
+    pieces: list[str] = []
+    start = pos
+    while True:
+        m = _A_STATE_EVENT.search(text, start)
+        end = m.start() if m else len(text)
+        if m and end > pos and end in annotated:
+            pieces.append(text[start:end])
+            start = annotated[end]
+            continue
+        pieces.append(text[start:end])
+        break
+    if end > pos:
+        chunk = "".join(pieces)
+        if not chunk:
+            return [(end, 0, None, tail, "", 0)]
+        penalty = _chunk_penalty(chunk) if mirror else 0
+        return [(end, penalty, None, chunk[-1], chunk, 0)]
+    char = text[pos]
+    steps: list[tuple[int, int, int | None, bytes | str, str, int]] = []
+    if mirror and char == "(":
+        a = _ANNOTATION.match(text, pos)
+        needle = _needle_char(tail)
+        if a and needle and a.group(1) in _readings(needle):
+            return [(a.end(), 0, None, tail, "", 0)]
+    if mirror and char == "?":
+        g = _GARBLE.match(text, pos)
+        if g and g.group(1) in _SYLLABLES:
+            # A match straddling two characters: '?' is (lost lead of the next character, '(').
+            for first in _last_bytes(tail):
+                for lead in range(0x81, 0xFF):
+                    try:
+                        needle = bytes((first, lead)).decode("gbk")
+                    except UnicodeDecodeError:
+                        continue
+                    if g.group(1) in _readings(needle):
+                        steps.append((g.end(), 0, lead, bytes((first, lead)), "", 0))
+            penalty = 8 if steps else 0
+            steps.append((pos + 1, penalty, None, char, char, 0))
+            return steps
+    return [(pos + 1, 0, None, char, char, 0)]
+
+
+def repair_text(text: str, *, force: bool = False, beam: int = 24) -> RepairReport:
+    """Undo mirror damage on one text (all paragraphs joined by newlines, so that shifted runs that
+    cross a line end stay intact). Returns Traditional text; `repair` adds t2s.
+
+    Unless `force`, text that `is_mirror_text` does not flag comes back unchanged. The search keeps,
+    for every position, the best-scoring reading per decoder state (aligned, or one byte off with a
+    given pending lead byte); readings are scored by how ordinary the decoded characters are.
+    """
+    annotations, garbles = detect(text)
+    mirror = force or annotations + 2 * garbles >= 3
+    if not mirror:
+        return RepairReport(text, False, 0, 0, 0)
+    import heapq
+
+    annotated = {
+        m.start(2) - 1: m.end()
+        for m in _ANNOTATED_CHAR.finditer(text)
+        if m.group(2) in _readings(m.group(1))
+    }
+
+    # pos -> {(pending, tail): (score, node, lost)}; node = (piece, parent) linked list.
+    frontier: dict[int, dict[tuple, tuple[int, tuple | None, int]]] = {0: {(None, b""): (0, None, 0)}}
+    queue = [0]
+    length = len(text)
+    while queue:
+        pos = heapq.heappop(queue)
+        states = frontier.pop(pos, None)
+        if states is None or pos >= length:
+            if states is not None:
+                frontier[pos] = states
+            continue
+        best = min(score for score, _, _ in states.values())
+        for (pending, tail), (score, node, lost) in states.items():
+            if score > best + 30:
+                continue
+            if pending is None:
+                steps = _aligned_steps(text, pos, tail, mirror, annotated)
+            else:
+                steps = _shifted_steps(text, pos, pending, tail)
+            for next_pos, penalty, next_pending, next_tail, piece, lost_here in steps:
+                if next_pending is None and next_tail == b"":
+                    next_tail = tail if isinstance(tail, str) else b""
+                key = (next_pending, next_tail)
+                bucket = frontier.get(next_pos)
+                if bucket is None:
+                    bucket = frontier[next_pos] = {}
+                    heapq.heappush(queue, next_pos)
+                candidate = (score + penalty, (piece, node) if piece else node, lost + lost_here)
+                if key not in bucket or candidate[0] < bucket[key][0]:
+                    bucket[key] = candidate
+                    if len(bucket) > beam:
+                        worst = max(bucket, key=lambda k: bucket[k][0])
+                        del bucket[worst]
+    final = frontier.get(length, {})
+    if not final:
+        return RepairReport(text, True, annotations, garbles, 0)
+    ending = []
+    for (pending, _tail), (score, node, lost) in final.items():
+        # A lead byte still waiting at the end lost its trail.
+        extra = 0 if pending is None else 1
+        ending.append((score + 2 * extra, node, lost + extra, extra))
+    score, node, lost, extra = min(ending, key=lambda item: item[0])
+    pieces: list[str] = [LOST] if extra else []
+    while node is not None:
+        pieces.append(node[0])
+        node = node[1]
+    repaired = "".join(reversed(pieces))
+    return RepairReport(repaired, True, annotations, garbles, lost)
+
+
+def repair(text: str) -> str:
+    """Repaired, Simplified text: mirror damage undone (when detected), then OpenCC t2s.
+    Punctuation stays as NFKC left it; `transforms.clean` restores full-width forms."""
+    return _T2S.convert(repair_text(text).text)
