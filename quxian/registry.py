@@ -6,6 +6,7 @@ lowercase word before anything uses it as a path component.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -133,7 +134,17 @@ def load_file(path: Path) -> Registry:
     return Registry(districts, outlets)
 
 
-@cache
+def registry_file() -> Path:
+    """The registry in use: `QUXIAN_REGISTRY` (e.g. a generated one for scale benchmarks), else
+    the bundled `quxian/outlets.yaml`."""
+    return Path(os.environ.get("QUXIAN_REGISTRY") or REGISTRY_FILE)
+
+
 def load() -> Registry:
-    """The bundled registry (cached: it is read-only data)."""
-    return load_file(REGISTRY_FILE)
+    """The registry in use (see `registry_file`), parsed once per file."""
+    return _load_cached(registry_file().resolve())
+
+
+@cache
+def _load_cached(path: Path) -> Registry:
+    return load_file(path)
