@@ -76,9 +76,15 @@ def _list_page(outlet: Outlet, cid: str, items: list[Article], index: int, total
     )
     nxt = f'<a class="next" href="{list_page_name(index + 1)}">下一页</a>' if index + 1 < total else ""
     prv = f'<a class="prev" href="{list_page_name(index - 1)}">上一页</a>' if index > 0 else ""
+    # An article-shaped link under the robots.txt-disallowed prefix (a well-behaved crawler skips it).
+    tools = (
+        f'<div class="tools"><a href="{DISALLOWED}web/article/1900000000000000001/web/content_1900000000000000001.html">审核预览</a></div>'
+        if index == 0
+        else ""
+    )
     body = f"""<div class="column"><h2>{COLUMNS[cid]}</h2><ul class="list">
 {lis}
-</ul><div class="page">{prv} {nxt}</div></div>"""
+</ul><div class="page">{prv} {nxt}</div>{tools}</div>"""
     return _shell(outlet, f"{COLUMNS[cid]}_{outlet.name}", body)
 
 
@@ -95,6 +101,5 @@ def render(site: Site, outlet: Outlet, articles: list[Article], seed: Seed | Non
     top = "\n".join(f'<li><a href="{article_path(a)}">{esc(a.story.title)}</a></li>' for a in ordered[:6])
     home = f"""<div class="focus"><ul>
 {top}
-</ul></div>
-<div class="tools"><a href="{DISALLOWED}web/article/1900000000000000001/web/content_1900000000000000001.html">审核预览</a></div>"""
+</ul></div>"""
     site.add_html("/", _shell(outlet, outlet.name, home))

@@ -1,0 +1,204 @@
+"""Crawl-wide extensions: the WARC archive of everything fetched, and the crawl report file.
+
+`WarcArchive` appends every downloaded response (robots.txt, lists, articles, errors), preceded by
+its request record, to `<QUXIAN_WARC_DIR>/<outlet>-<crawl start, UTC>.warc.gz`: one gzip member per
+record and a flush after each, so a crash leaves a readable archive of what was written. Records
+carry the real URL. The response's position goes into `request.meta` (`warc_file`, `warc_offset`)
+for the items.
+
+`CrawlReport` writes `QUXIAN_STATS_FILE` (JSON) at spider close: items, responses by status,
+errors by kind, per-URL failures (capped), finish reason and elapsed time. Scrapy exits 0 even when
+every request failed, so callers decide from this file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from twisted.python.failure import Failure
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from quxian.config import paths
+
+log = logging.getLogger(__name__)
+
+# Sent by the spiders' errback: page_failed(url=str, kind=str, reason=str). Kinds: "download",
+# "http", "robots" (a disallowed URL: expected, not an error).
+page_failed = object()
+
+MAX_ERROR_URLS = 200
+
+
+def _header_pairs(headers: Any) -> list[tuple[str, str]]:
+    pairs = []
+    for key, values in headers.items():
+        for v in values:
+            pairs.append((key.decode("latin-1"), v.decode("latin-1")))
+    return pairs
+
+
+class WarcArchive:
+    """Appends request + response records of every download to the outlet's WARC file."""
+
+    def __init__(self, crawler: Crawler, folder: Path):
+        self.crawler = crawler
+        self.folder = folder
+        self.path: Path | None = None
+        self._fh: BinaryIO | None = None
+        self._writer: WARCWriter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcArchive:
+        folder = crawler.settings.get("QUXIAN_WARC_DIR") or paths().raw
+        ext = cls(crawler, Path(folder))
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Spider) -> None:
+        outlet = getattr(spider, "outlet_id", spider.name)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.path = self.folder / f"{outlet}-{stamp}.warc.gz"
+        self._fh = open(self.path, "ab")  # noqa: SIM115 (held open for the crawl, closed at spider_closed)
+        self._writer = WARCWriter(self._fh, gzip=True)
+        info = self._writer.create_warcinfo_record(
+            self.path.name,
+            {"software": "quxian/0.1 (scrapy)", "format": "WARC File Format 1.1", "outlet": str(outlet)},
+        )
+        self._write(info)
+
+    def _write(self, record: Any) -> int:
+        assert self._fh is not None and self._writer is not None
+        offset = self._fh.tell()
+        self._writer.write_record(record)
+        self._fh.flush()
+        return offset
+
+    def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
+        if self._writer is None:
+            return
+        url = response.url  # the real URL: offline routing rewrites below this signal's view
+        path = request.url.split("/", 3)[3] if request.url.count("/") >= 3 else ""
+        req_headers = StatusAndHeaders(
+            f"{request.method} /{path} HTTP/1.1", _header_pairs(request.headers), is_http_request=True
+        )
+        req_rec = self._writer.create_warc_record(url, "request", payload=BytesIO(request.body or b""), http_headers=req_headers)
+        status_line = f"{response.status} {'OK' if response.status == 200 else 'STATUS'}"
+        resp_headers = StatusAndHeaders(status_line, _header_pairs(response.headers), protocol="HTTP/1.1")
+        resp_rec = self._writer.create_warc_record(url, "response", payload=BytesIO(response.body), http_headers=resp_headers)
+        self._write(req_rec)
+        offset = self._write(resp_rec)
+        request.meta["warc_file"] = str(self.path)
+        request.meta["warc_offset"] = offset
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+            self._writer = None
+
+
+class CrawlReport:
+    """Collects what happened during the crawl and writes it as JSON at spider close."""
+
+    def __init__(self, crawler: Crawler, target: Path | None):
+        self.crawler = crawler
+        self.target = target
+        self.started = time.monotonic()
+        self.items_by_date: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.error_urls: list[dict[str, str]] = []
+        self.robots_forbidden: list[str] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlReport:
+        target = crawler.settings.get("QUXIAN_STATS_FILE")
+        ext = cls(crawler, Path(target) if target else None)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(ext.spider_error, signal=signals.spider_error)
+        crawler.signals.connect(ext.page_failed, signal=page_failed)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.started = time.monotonic()
+
+    def item_scraped(self, item: Any, response: Response, spider: Spider) -> None:
+        day = getattr(item, "edition_date", None) or getattr(item, "list_date", None) or "unknown"
+        self.items_by_date[str(day)] += 1
+
+    def _failure(self, url: str, kind: str, reason: str) -> None:
+        self.errors[kind] += 1
+        if len(self.error_urls) < MAX_ERROR_URLS:
+            self.error_urls.append({"url": url, "kind": kind, "reason": reason})
+
+    def spider_error(self, failure: Failure, response: Response, spider: Spider) -> None:
+        self._failure(response.url, "spider", f"{failure.type.__name__}: {failure.getErrorMessage()}")
+
+    def page_failed(self, url: str, kind: str, reason: str) -> None:
+        if kind == "robots":
+            self.robots_forbidden.append(url)
+        else:
+            self._failure(url, kind, reason)
+
+    def report(self, spider: Spider, reason: str) -> dict[str, Any]:
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        prefix = "downloader/response_status_count/"
+        by_status = {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)}
+        elapsed = round(time.monotonic() - self.started, 3)
+        responses = int(stats.get("downloader/response_count", 0))
+        return {
+            "outlet": getattr(spider, "outlet_id", None),
+            "platform": spider.name,
+            "date_from": str(getattr(spider, "date_from", "")),
+            "date_to": str(getattr(spider, "date_to", "")),
+            "items": int(stats.get("item_scraped_count", 0)),
+            "items_by_date": dict(sorted(self.items_by_date.items())),
+            "requests": int(stats.get("downloader/request_count", 0)),
+            "responses": responses,
+            "responses_by_status": dict(sorted(by_status.items())),
+            "errors": {
+                # robots.txt refusals are IgnoreRequest "exceptions" too: not download errors.
+                "download": int(stats.get("downloader/exception_count", 0))
+                - int(stats.get("downloader/exception_type_count/scrapy.exceptions.IgnoreRequest", 0)),
+                "http": self.errors.get("http", 0),
+                "spider": self.errors.get("spider", 0),
+                "total": sum(self.errors.values()),
+            },
+            "error_urls": self.error_urls,
+            "robots_forbidden": self.robots_forbidden[:MAX_ERROR_URLS],
+            "finish_reason": reason,
+            "elapsed_seconds": elapsed,
+            "pages_per_second": round(responses / elapsed, 2) if elapsed > 0 else None,
+            "warc_file": next(
+                (str(e.path) for e in self._warc_extensions() if e.path is not None), None
+            ),
+        }
+
+    def _warc_extensions(self) -> list[WarcArchive]:
+        ext = self.crawler.extensions
+        return [m for m in (ext.middlewares if ext else ()) if isinstance(m, WarcArchive)]
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        report = self.report(spider, reason)
+        if self.target is None:
+            log.info("crawl report: %s", json.dumps({k: v for k, v in report.items() if k != "error_urls"}))
+            return
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.target.with_name(self.target.name + ".tmp")
+        tmp.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+        tmp.replace(self.target)

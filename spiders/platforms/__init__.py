@@ -1,0 +1,1 @@
+"""One spider per platform; each reads its outlet's registry entry (`-a outlet=<id>`)."""

@@ -1,0 +1,296 @@
+"""What every platform spider shares: arguments, the registry entry, items, errors, and the two ways
+of walking a site (an e-paper's editions by date, a portal's column lists page by page).
+
+Subclasses only say what their platform's URLs and templates look like (regexes and selectors).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.settings import BaseSettings
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from quxian.config import TZ
+from quxian.registry import Outlet
+from quxian.registry import load as load_registry
+from spiders.extensions import page_failed
+from spiders.items import RawPage
+
+ISO_DATE = re.compile(r"(20\d\d)-(\d\d)-(\d\d)")
+
+
+def parse_day(value: str | date | None, what: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{what} must be YYYY-MM-DD, got {value!r}") from None
+
+
+def strip_query(url: str) -> str:
+    """Drop query and fragment: e-paper links carry `?div=-1` and the like."""
+    p = urlsplit(urldefrag(url)[0])
+    return urlunsplit((p.scheme, p.netloc, p.path, "", ""))
+
+
+def text_of(sel: Any) -> str | None:
+    """Whitespace-normalised text of a selector list, None when empty."""
+    joined = " ".join(t.strip() for t in sel.xpath("string(.)").getall() if t.strip())
+    return re.sub(r"\s+", " ", joined).strip() or None
+
+
+class OutletSpider(scrapy.Spider):
+    """Base spider: `-a outlet=<id> -a date_from=YYYY-MM-DD -a date_to=YYYY-MM-DD`.
+
+    `date_to` defaults to `date_from`. Raises ValueError when the outlet's platform is not this
+    spider's, or when no date is given (a crawl never guesses its dates from the clock).
+    """
+
+    name: ClassVar[str]
+    # Template fields: CSS selectors per field (None: the template has no such field).
+    field_css: ClassVar[dict[str, str | None]] = {}
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        if not settings.getbool("QUXIAN_POLITE", True):
+            # Against the offline sites only: no delay, no AutoThrottle, no retry backoff.
+            settings.set("DOWNLOAD_DELAY", 0, priority="spider")
+            settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
+            settings.set("CONCURRENT_REQUESTS", 16, priority="spider")
+            settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 8, priority="spider")
+            settings.set("QUXIAN_RETRY_BACKOFF_BASE", 0, priority="spider")
+
+    def __init__(self, outlet: str | None = None, date_from: str | None = None, date_to: str | None = None, **kw: Any):
+        super().__init__(**kw)
+        if not outlet:
+            raise ValueError(f"spider {self.name}: pass -a outlet=<id> (see quxian/outlets.yaml)")
+        self.outlet: Outlet = load_registry().outlet(outlet)
+        if self.outlet.platform != self.name:
+            raise ValueError(
+                f"outlet {outlet} is on platform {self.outlet.platform!r}, not {self.name!r}: "
+                f"run `scrapy crawl {self.outlet.platform} -a outlet={outlet}`"
+            )
+        self.outlet_id = self.outlet.id
+        start = parse_day(date_from, "date_from")
+        if start is None:
+            raise ValueError(f"outlet {outlet}: pass -a date_from=YYYY-MM-DD (and optionally date_to)")
+        end = parse_day(date_to, "date_to") or start
+        if end < start:
+            raise ValueError(f"outlet {outlet}: date_to {end} is before date_from {start}")
+        self.date_from, self.date_to = start, end
+        self.allowed_domains = list(self.outlet.allowed_domains)
+
+    # ---------------------------------------------------------------- helpers
+    def days(self) -> list[date]:
+        n = (self.date_to - self.date_from).days
+        return [self.date_from + timedelta(days=i) for i in range(n + 1)]
+
+    def in_range(self, day: date | None) -> bool:
+        return day is not None and self.date_from <= day <= self.date_to
+
+    def request(self, url: str, callback: Any, **meta: Any) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta)
+
+    def on_error(self, failure: Failure) -> None:
+        """Report a failed request to the crawl report (`spiders.extensions.page_failed`)."""
+        request = failure.request  # type: ignore[attr-defined]
+        if failure.check(HttpError):
+            kind, reason = "http", f"HTTP {failure.value.response.status}"
+        elif failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
+            kind, reason = "robots", "forbidden by robots.txt"
+        else:
+            kind, reason = "download", f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        if kind != "robots":
+            self.logger.warning("outlet %s: %s failed (%s)", self.outlet_id, request.url, reason)
+        self.crawler.signals.send_catch_log(page_failed, url=request.url, kind=kind, reason=reason)
+
+    def field(self, response: TextResponse, name: str) -> str | None:
+        css = self.field_css.get(name)
+        return text_of(response.css(css)) if css else None
+
+    def template_fields(self, response: TextResponse) -> dict[str, str | None]:
+        """pre_title/title/sub_title/author_line from the platform's selectors (override for more)."""
+        return {k: self.field(response, k) for k in ("pre_title", "title", "sub_title", "author_line")}
+
+    def make_item(self, response: TextResponse, **fields: Any) -> RawPage:
+        meta_tags = {
+            m.attrib["name"]: m.attrib.get("content", "")
+            for m in response.css("meta[name]")
+            if m.attrib.get("name")
+        }
+        values = {**self.template_fields(response), **{k: v for k, v in fields.items() if v is not None}}
+        return RawPage(
+            url=response.url,
+            outlet=self.outlet.id,
+            district=self.outlet.district,
+            platform=self.name,
+            fetched_at=datetime.now(TZ).isoformat(timespec="seconds"),
+            status=response.status,
+            encoding=response.encoding,
+            html=response.text,
+            meta=meta_tags,
+            warc_file=response.meta.get("warc_file"),
+            warc_offset=response.meta.get("warc_offset"),
+            **values,
+        )
+
+    def links(self, response: TextResponse) -> Iterator[tuple[str, Any]]:
+        """(absolute URL without query, the <a>/<area> selector) for every link on the page."""
+        for sel in response.css("a[href], area[href]"):
+            href = sel.attrib["href"].strip()
+            if href and not href.startswith(("javascript:", "mailto:", "#")):
+                yield strip_query(urljoin(response.url, href)), sel
+
+
+class EditionSpider(OutletSpider):
+    """E-papers: for each date, the edition's first 版面 (registry start URL template), every other
+    版面 it links, and every article of that date linked from a 版面 (list, image map or any link
+    of the article URL shape)."""
+
+    @classmethod
+    def page_re(cls, day: date) -> re.Pattern[str]:
+        """版面 pages of `day`."""
+        raise NotImplementedError
+
+    @classmethod
+    def article_re(cls, day: date) -> re.Pattern[str]:
+        """Article pages of `day`."""
+        raise NotImplementedError
+
+    async def start(self) -> AsyncIterator[Any]:
+        for day in self.days():
+            for url in self.outlet.start_urls_for(day):
+                yield self.request(url, self.parse_edition, edition_date=day)
+
+    def page_labels(self, response: TextResponse) -> dict[str, str]:
+        """URL → 版面 label, from the 版面 list of this page (override per template)."""
+        return {}
+
+    def article_labels(self, response: TextResponse, own_label: str | None) -> dict[str, str]:
+        """Article URL → 版面 label; by default every article gets this page's label."""
+        return {}
+
+    def parse_edition(self, response: Response) -> Iterator[Any]:
+        if not isinstance(response, TextResponse):
+            return
+        day: date = response.meta["edition_date"]
+        labels = self.page_labels(response)
+        own = labels.get(strip_query(response.url)) or response.meta.get("page_label")
+        per_article = self.article_labels(response, own)
+        page_re, article_re = self.page_re(day), self.article_re(day)
+        for url, _sel in self.links(response):
+            path = urlsplit(url).path
+            if article_re.search(path):
+                label = per_article.get(url, own)
+                yield self.request(url, self.parse_article, edition_date=day, page_label=label)
+            elif page_re.search(path):
+                yield self.request(url, self.parse_edition, edition_date=day, page_label=labels.get(url))
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        if not isinstance(response, TextResponse):
+            return
+        day: date = response.meta["edition_date"]
+        yield self.make_item(
+            response,
+            edition_date=day.isoformat(),
+            page_label=self.article_page_label(response) or response.meta.get("page_label"),
+        )
+
+    def article_page_label(self, response: TextResponse) -> str | None:
+        return None
+
+
+class ListSpider(OutletSpider):
+    """Portals: from the start pages, follow column lists (`column_re`) and their pagination
+    (`index_N.html`), follow article links (`article_re`) whose date — from the URL or from the
+    list entry — is in range (undated links are followed and checked on the article page), and
+    stop paginating a column once its page holds entries older than `date_from`."""
+
+    column_re: ClassVar[re.Pattern[str] | None] = None
+    article_re: ClassVar[re.Pattern[str]]
+    pagination_re: ClassVar[re.Pattern[str]] = re.compile(r"/index(?:_\d+)?\.html$")
+    # Where the article page states its publication date (text searched for YYYY-MM-DD).
+    page_date_css: ClassVar[str | None] = None
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.outlet.start_urls:
+            yield self.request(url, self.parse_list)
+
+    def url_date(self, url: str) -> date | None:
+        """The publication date the URL spells, if the platform's URLs carry one."""
+        return None
+
+    @staticmethod
+    def entry_date(sel: Any) -> date | None:
+        """The date printed beside a link in its list entry (the link's parent element)."""
+        m = ISO_DATE.search(" ".join(sel.xpath("..//text()").getall()))
+        return date(int(m[1]), int(m[2]), int(m[3])) if m else None
+
+    def parse_list(self, response: Response) -> Iterator[Any]:
+        if not isinstance(response, TextResponse):
+            return
+        dates: list[date] = []
+        pages: list[str] = []
+        undated: list[str] = []
+        columns = 0
+        here = strip_query(response.url)
+        for url, sel in self.links(response):
+            path = urlsplit(url).path
+            if self.article_re.search(path):
+                day = self.url_date(url) or self.entry_date(sel)
+                if day is None:
+                    undated.append(url)
+                    continue
+                dates.append(day)
+                if self.in_range(day):
+                    yield self.request(url, self.parse_article, list_date=day)
+            elif self.column_re is not None and self.column_re.search(path) and url != here:
+                if self.pagination_re.search(path) and _same_folder(url, here):
+                    pages.append(url)
+                else:
+                    columns += 1
+                    yield self.request(url, self.parse_list)
+            elif self.pagination_re.search(path) and _same_folder(url, here) and url != here:
+                pages.append(url)
+        # Undated links on a hub (a home page linking columns) are reached again, dated, from the
+        # columns; on a list page they are followed and checked on the article page.
+        is_column = self.column_re is None or bool(self.column_re.search(urlsplit(here).path))
+        if is_column or not columns:
+            for url in undated:
+                yield self.request(url, self.parse_article, list_date=None)
+        # Lists run newest first: once a page reaches back before date_from, later pages only
+        # hold older entries.
+        if dates and min(dates) < self.date_from:
+            return
+        for url in pages:
+            yield self.request(url, self.parse_list)
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        if not isinstance(response, TextResponse):
+            return
+        listed: date | None = response.meta.get("list_date")
+        day = listed or self.url_date(response.url) or self.page_date(response)
+        if day is not None and not self.in_range(day):
+            return
+        yield self.make_item(response, list_date=listed.isoformat() if listed else None)
+
+    def page_date(self, response: TextResponse) -> date | None:
+        if not self.page_date_css:
+            return None
+        m = ISO_DATE.search(text_of(response.css(self.page_date_css)) or "")
+        return date(int(m[1]), int(m[2]), int(m[3])) if m else None
+
+
+def _same_folder(a: str, b: str) -> bool:
+    return a.rsplit("/", 1)[0] == b.rsplit("/", 1)[0]
