@@ -6,9 +6,10 @@ record and a flush after each, so a crash leaves a readable archive of what was 
 carry the real URL. The response's position goes into `request.meta` (`warc_file`, `warc_offset`)
 for the items.
 
-`CrawlReport` writes `QUXIAN_STATS_FILE` (JSON) at spider close: items, responses by status,
-errors by kind, per-URL failures (capped), finish reason and elapsed time. Scrapy exits 0 even when
-every request failed, so callers decide from this file.
+`CrawlReport` writes `QUXIAN_STATS_FILE` (JSON) at spider close: items (and by date), responses by
+status, `error_counts` by kind, `errors` = per-URL failures (url, kind, reason, detail, at, status,
+warc_file, warc_offset; capped at 200), URLs refused by robots.txt, finish reason, elapsed time and
+pages/second. Scrapy exits 0 even when every request failed, so callers decide from this file.
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ from twisted.python.failure import Failure
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from quxian.config import paths
+from quxian.config import TZ, paths
 
 log = logging.getLogger(__name__)
 
-# Sent by the spiders' errback: page_failed(url=str, kind=str, reason=str). Kinds: "download",
-# "http", "robots" (a disallowed URL: expected, not an error).
+# Sent by the spiders' errback: page_failed(url, kind, reason, detail=None, status=None,
+# warc_file=None, warc_offset=None). Kinds: "download", "http", and two that are not errors:
+# "robots" (a disallowed URL) and "no_edition" (an e-paper's edition page is 404 that day).
 page_failed = object()
 
 MAX_ERROR_URLS = 200
@@ -95,10 +97,14 @@ class WarcArchive:
         req_headers = StatusAndHeaders(
             f"{request.method} /{path} HTTP/1.1", _header_pairs(request.headers), is_http_request=True
         )
-        req_rec = self._writer.create_warc_record(url, "request", payload=BytesIO(request.body or b""), http_headers=req_headers)
+        req_rec = self._writer.create_warc_record(
+            url, "request", payload=BytesIO(request.body or b""), http_headers=req_headers
+        )
         status_line = f"{response.status} {'OK' if response.status == 200 else 'STATUS'}"
         resp_headers = StatusAndHeaders(status_line, _header_pairs(response.headers), protocol="HTTP/1.1")
-        resp_rec = self._writer.create_warc_record(url, "response", payload=BytesIO(response.body), http_headers=resp_headers)
+        resp_rec = self._writer.create_warc_record(
+            url, "response", payload=BytesIO(response.body), http_headers=resp_headers
+        )
         self._write(req_rec)
         offset = self._write(resp_rec)
         request.meta["warc_file"] = str(self.path)
@@ -120,8 +126,9 @@ class CrawlReport:
         self.started = time.monotonic()
         self.items_by_date: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
-        self.error_urls: list[dict[str, str]] = []
+        self.error_urls: list[dict[str, Any]] = []
         self.robots_forbidden: list[str] = []
+        self.missing_editions: list[str] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlReport:
@@ -141,19 +148,36 @@ class CrawlReport:
         day = getattr(item, "edition_date", None) or getattr(item, "list_date", None) or "unknown"
         self.items_by_date[str(day)] += 1
 
-    def _failure(self, url: str, kind: str, reason: str) -> None:
+    def _failure(self, url: str, kind: str, reason: str, **extra: Any) -> None:
         self.errors[kind] += 1
         if len(self.error_urls) < MAX_ERROR_URLS:
-            self.error_urls.append({"url": url, "kind": kind, "reason": reason})
+            row = {
+                "url": url,
+                "kind": kind,
+                "reason": reason,
+                "at": datetime.now(TZ).isoformat(timespec="seconds"),
+            }
+            row.update({k: extra.get(k) for k in ("detail", "status", "warc_file", "warc_offset")})
+            self.error_urls.append(row)
 
     def spider_error(self, failure: Failure, response: Response, spider: Spider) -> None:
-        self._failure(response.url, "spider", f"{failure.type.__name__}: {failure.getErrorMessage()}")
+        self._failure(
+            response.url,
+            "spider",
+            f"spider exception {failure.type.__name__}",
+            detail=failure.getErrorMessage(),
+            status=response.status,
+            warc_file=response.meta.get("warc_file"),
+            warc_offset=response.meta.get("warc_offset"),
+        )
 
-    def page_failed(self, url: str, kind: str, reason: str) -> None:
+    def page_failed(self, url: str, kind: str, reason: str, **extra: Any) -> None:
         if kind == "robots":
             self.robots_forbidden.append(url)
+        elif kind == "no_edition":
+            self.missing_editions.append(url)
         else:
-            self._failure(url, kind, reason)
+            self._failure(url, kind, reason, **extra)
 
     def report(self, spider: Spider, reason: str) -> dict[str, Any]:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
@@ -171,22 +195,23 @@ class CrawlReport:
             "requests": int(stats.get("downloader/request_count", 0)),
             "responses": responses,
             "responses_by_status": dict(sorted(by_status.items())),
-            "errors": {
-                # robots.txt refusals are IgnoreRequest "exceptions" too: not download errors.
-                "download": int(stats.get("downloader/exception_count", 0))
+            "error_counts": {
+                # Download exceptions as Scrapy counts them (retried ones included); robots.txt
+                # refusals are IgnoreRequest "exceptions" too and are not errors.
+                "download_exceptions": int(stats.get("downloader/exception_count", 0))
                 - int(stats.get("downloader/exception_type_count/scrapy.exceptions.IgnoreRequest", 0)),
+                "download": self.errors.get("download", 0),
                 "http": self.errors.get("http", 0),
                 "spider": self.errors.get("spider", 0),
                 "total": sum(self.errors.values()),
             },
-            "error_urls": self.error_urls,
+            "errors": self.error_urls,
             "robots_forbidden": self.robots_forbidden[:MAX_ERROR_URLS],
+            "missing_editions": self.missing_editions[:MAX_ERROR_URLS],
             "finish_reason": reason,
             "elapsed_seconds": elapsed,
             "pages_per_second": round(responses / elapsed, 2) if elapsed > 0 else None,
-            "warc_file": next(
-                (str(e.path) for e in self._warc_extensions() if e.path is not None), None
-            ),
+            "warc_file": next((str(e.path) for e in self._warc_extensions() if e.path is not None), None),
         }
 
     def _warc_extensions(self) -> list[WarcArchive]:
@@ -196,7 +221,7 @@ class CrawlReport:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         report = self.report(spider, reason)
         if self.target is None:
-            log.info("crawl report: %s", json.dumps({k: v for k, v in report.items() if k != "error_urls"}))
+            log.info("crawl report: %s", json.dumps({k: v for k, v in report.items() if k != "errors"}))
             return
         self.target.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.target.with_name(self.target.name + ".tmp")

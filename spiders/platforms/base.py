@@ -71,7 +71,9 @@ class OutletSpider(scrapy.Spider):
             settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 8, priority="spider")
             settings.set("QUXIAN_RETRY_BACKOFF_BASE", 0, priority="spider")
 
-    def __init__(self, outlet: str | None = None, date_from: str | None = None, date_to: str | None = None, **kw: Any):
+    def __init__(
+        self, outlet: str | None = None, date_from: str | None = None, date_to: str | None = None, **kw: Any
+    ):
         super().__init__(**kw)
         if not outlet:
             raise ValueError(f"spider {self.name}: pass -a outlet=<id> (see quxian/outlets.yaml)")
@@ -105,15 +107,26 @@ class OutletSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         """Report a failed request to the crawl report (`spiders.extensions.page_failed`)."""
         request = failure.request  # type: ignore[attr-defined]
+        extra: dict[str, Any] = {}
         if failure.check(HttpError):
-            kind, reason = "http", f"HTTP {failure.value.response.status}"
+            resp = failure.value.response
+            kind, reason = "http", f"HTTP {resp.status}"
+            if resp.status == 404 and request.meta.get("edition_start"):
+                # Papers skip days (weekends, holidays): a missing edition is news, not an error.
+                kind, reason = "no_edition", f"no edition on {request.meta.get('edition_date')}"
+            extra = {
+                "status": resp.status,
+                "warc_file": resp.meta.get("warc_file"),
+                "warc_offset": resp.meta.get("warc_offset"),
+            }
         elif failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
             kind, reason = "robots", "forbidden by robots.txt"
         else:
-            kind, reason = "download", f"{failure.type.__name__}: {failure.getErrorMessage()}"
-        if kind != "robots":
+            kind, reason = "download", f"download failed: {failure.type.__name__}"
+            extra = {"detail": failure.getErrorMessage()}
+        if kind not in ("robots", "no_edition"):
             self.logger.warning("outlet %s: %s failed (%s)", self.outlet_id, request.url, reason)
-        self.crawler.signals.send_catch_log(page_failed, url=request.url, kind=kind, reason=reason)
+        self.crawler.signals.send_catch_log(page_failed, url=request.url, kind=kind, reason=reason, **extra)
 
     def field(self, response: TextResponse, name: str) -> str | None:
         css = self.field_css.get(name)
@@ -171,7 +184,7 @@ class EditionSpider(OutletSpider):
     async def start(self) -> AsyncIterator[Any]:
         for day in self.days():
             for url in self.outlet.start_urls_for(day):
-                yield self.request(url, self.parse_edition, edition_date=day)
+                yield self.request(url, self.parse_edition, edition_date=day, edition_start=True)
 
     def page_labels(self, response: TextResponse) -> dict[str, str]:
         """URL → 版面 label, from the 版面 list of this page (override per template)."""
