@@ -1,0 +1,333 @@
+"""Cleaning: from what a page says (`Extracted`) to the fields analysts read.
+
+`clean(ex, *, url=None, published_hint=None, fetched_at=None) -> dict` returns exactly the keys of
+docs/design.md ("Cleaning"): `pre_title`, `title`, `sub_title`, `body` (paragraphs joined by `\\n`,
+the lead kept at the start of the first), `lead`, `source_outlet`, `reporters`, `trainee_reporters`,
+`correspondents`, `photographers`, `editors`, `source`, `published_at` (aware, Asia/Shanghai, or
+None), `event_date` (date or None), `repairs` (list of str), `is_mirror_copy`, `is_article`,
+`reason`. It never raises on odd text: input it cannot use comes back with `is_article=False` and
+a `reason`. Steps (docs/cleaning.md): spam-mirror repair (`transforms.mirror`), Traditional →
+Simplified, punctuation (`transforms.punct`), template residue, headers and footers into fields
+(`transforms.byline`), headline split, dates (`transforms.dates`).
+
+`parse_plain_text(text) -> Extracted` reads a plain-text article: headline on the first line, with
+spam keyword lines above it allowed (dropped; `extractor` says `plain_text:spam=N`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+import opencc
+
+from transforms import byline as bl
+from transforms import dates, mirror, punct
+from transforms.record import Extracted
+
+# Beyond this many characters a text is not an article (and would only cost time).
+MAX_TEXT_CHARS = 1_000_000
+# Fewer Han characters than this in the body: not an article.
+MIN_BODY_HAN = 10
+# Share of Han characters that only Traditional script writes, above which a text is converted.
+TRADITIONAL_SHARE = 0.03
+
+_T2S = opencc.OpenCC("t2s")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
+
+
+def _traditional_chars() -> str:
+    """Characters OpenCC t2s changes (Traditional-only forms), as a regex character class body."""
+    chars = "".join(chr(c) for c in range(0x4E00, 0xA000))
+    converted = _T2S.convert(chars)
+    if len(converted) != len(chars):  # one-to-many conversions never happen char by char; be safe
+        return ""
+    return "".join(a for a, b in zip(chars, converted, strict=True) if a != b)
+
+
+_TRADITIONAL = re.compile(f"[{re.escape(_traditional_chars())}]")
+
+# Template and navigation residue: a whole short line that is only chrome.
+_RESIDUE = re.compile(
+    r"^(?:网站专栏|发言请遵守新闻跟帖服务协议.*|.{0,10}扫一扫.*|.{0,6}分享到.*|分享|打印|【?打印(?:本页|此文)?】?|"
+    r"【?关闭(?:窗口|本页)?】?|返回顶部|收藏|点赞|【?字[体号][:：]?\s*大\s*中\s*小】?.*|上一篇.*|下一篇.*|"
+    r"相关(?:新闻|阅读|链接)[:：]?|(?:阅读|浏览)(?:次数|量)[:：]?\s*\d*|网友评论|我要评论|参与评论|"
+    r"手机(?:扫码|看新闻).*|微信(?:扫码|分享).*|\[?责任编辑[:：]\s*\]?|版权所有.*|Copyright.*)$",
+    re.I,
+)
+# Residue glued to the end of a paragraph (`…会议还研究了其他事项。网站专栏`).
+_RESIDUE_TAIL = re.compile(r"(?:网站专栏|发言请遵守新闻跟帖服务协议)\s*$")
+_PAGE_HEADER = re.compile(r"^[A-Z]?\d{1,2}\s*[:：]\s*\S{1,8}\s+总第\d+期\s*>?\s*(?P<date>\d{4}-\d{2}-\d{2})\s*编印$")
+_HEADER_SOURCE = re.compile(r"来源\s*[:：]\s*(?P<source>[^\s:：]{2,30}?)(?=\s|$|发布|浏览|阅读|作者|时间)")
+_HEADER_AUTHOR = re.compile(r"作者\s*[:：]\s*(?P<author>[^:：]*?)\s*(?=$|刊发|阅读|浏览|来源|发布)")
+_KEYWORD_PREFIX = re.compile(r"^(?:关键词|关键字|标签|tags?)\s*[:：]", re.I)
+_SENTENCE = re.compile(r"[。，！？；：,.!?;:]")
+
+# Headline parts: signals for the three roles of a joined headline.
+_SUB_SIGNAL = re.compile(r"^(?:——|—|-)|主持|讲话|出席|见闻|侧记|纪实|^研究|等工作$")
+_PLACE = re.compile(r"区|县|镇|街道|乡|村|市|委|政府|中心|学校|医院|公司|企业|园|局|会$|会议|大会|我区|全区")
+_EVENT = re.compile(
+    r"举行|召开|开幕|闭幕|开市|开班|开工|投产|发布|启动|完成|举办|开展|亮相|签约|进入|走进|推进会|会议|开赛|通过|印发|揭牌|落地|竣工"
+)
+
+
+def _empty(reason: str | None = None, repairs: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "pre_title": None,
+        "title": None,
+        "sub_title": None,
+        "body": "",
+        "lead": None,
+        "source_outlet": None,
+        "reporters": [],
+        "trainee_reporters": [],
+        "correspondents": [],
+        "photographers": [],
+        "editors": [],
+        "source": None,
+        "published_at": None,
+        "event_date": None,
+        "repairs": repairs or [],
+        "is_mirror_copy": False,
+        "is_article": reason is None,
+        "reason": reason,
+    }
+
+
+def is_keyword_line(line: str) -> bool:
+    """A spam keyword line: `关键词:…`, or two or more short space-separated tokens, no sentence."""
+    line = line.strip()
+    if _KEYWORD_PREFIX.match(line):
+        return True
+    tokens = line.split()
+    return len(tokens) >= 2 and all(len(t) <= 8 for t in tokens) and not _SENTENCE.search(line)
+
+
+def _looks_like_lead(line: str) -> bool:
+    return bool(bl.LEAD.match(_T2S.convert(line[:60])))
+
+
+def parse_plain_text(text: str) -> Extracted:
+    """A plain-text article → `Extracted`: the headline is the line above the lead (`…讯(…)`) when
+    there is one, else the first line that is not a spam keyword line; lines above the headline
+    are spam and dropped (counted in `extractor`); the rest are paragraphs. Never raises."""
+    if not isinstance(text, str):
+        return Extracted(is_article=False, reason="plain text is not a str", extractor="plain_text")
+    if len(text) > MAX_TEXT_CHARS:
+        return Extracted(
+            is_article=False, reason=f"text too long ({len(text)} chars > {MAX_TEXT_CHARS})", extractor="plain_text"
+        )
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff"))
+    lines = [line.strip() for line in text.split("\n")]
+    lines = [line for line in lines if line]
+    if not lines:
+        return Extracted(is_article=False, reason="empty text", extractor="plain_text")
+    lead_at = next((i for i, line in enumerate(lines[:12]) if _looks_like_lead(line)), None)
+    if lead_at is not None and lead_at >= 1:
+        head = lead_at - 1
+    else:
+        head = next((i for i, line in enumerate(lines) if not is_keyword_line(line)), 0)
+        if lead_at == 0:
+            head = -1
+    extractor = f"plain_text:spam={head}" if head > 0 else "plain_text"
+    title = lines[head] if head >= 0 else None
+    return Extracted(title=title, paragraphs=lines[head + 1 :], extractor=extractor)
+
+
+def split_headline(line: str) -> tuple[str | None, str, str | None]:
+    """(pre_title, title, sub_title) of a headline a copy joined with spaces.
+
+    The title is the part that names a place or body and an event (`大足区委常委会举行扩大会议`);
+    parts before it are the 引题, after it the 副题. A part after the title that is not the final
+    `X主持会议并讲话`-style 副题 moves to the 引题 when there is none (the mirrors put the title
+    first). Without any signal the first part is the title.
+    """
+    parts = line.split()
+    if len(parts) < 2:
+        return None, line, None
+
+    def title_score(part: str) -> int:
+        if _SUB_SIGNAL.search(part):
+            return -5
+        return len(_PLACE.findall(part)) + 2 * len(_EVENT.findall(part)) + (len(part) >= 8)
+
+    scores = [title_score(p) for p in parts]
+    best = max(scores)
+    anchor = scores.index(best) if best > 0 else 0
+    pre = parts[:anchor]
+    sub = parts[anchor + 1 :]
+    if not pre and len(sub) >= 2 and _SUB_SIGNAL.search(sub[-1]):
+        pre, sub = sub[:-1], sub[-1:]
+    return (" ".join(pre) or None), parts[anchor], (" ".join(sub) or None)
+
+
+def _simplify(text: str | None) -> str | None:
+    return _T2S.convert(text) if text else text
+
+
+def _norm(text: str | None) -> str | None:
+    if text is None:
+        return None
+    text = punct.normalize(text)
+    return text or None
+
+
+def clean(
+    ex: Extracted,
+    *,
+    url: str | None = None,
+    published_hint: date | None = None,
+    fetched_at: datetime | None = None,
+) -> dict[str, Any]:
+    """Clean one extracted article (module docstring). Never raises on odd text."""
+    repairs: list[str] = []
+    if not ex.is_article:
+        return _empty(ex.reason or "not an article")
+    paragraphs_in = [p for p in (ex.paragraphs or []) if isinstance(p, str)]
+    heads = [h if isinstance(h, str) else None for h in (ex.pre_title, ex.title, ex.sub_title)]
+    size = sum(len(p) for p in paragraphs_in) + sum(len(h or "") for h in heads)
+    if size > MAX_TEXT_CHARS:
+        return _empty(f"text too long ({size} chars > {MAX_TEXT_CHARS})")
+    spam_lines = 0
+    if ex.extractor.startswith("plain_text:spam="):
+        spam_lines = int(ex.extractor.split("=", 1)[1])
+        repairs.append(f"spam_lines_dropped:{spam_lines}")
+
+    # Paragraphs may carry line breaks; one line is one paragraph from here on.
+    lines = [_CONTROL.sub("", line) for p in paragraphs_in for line in p.split("\n")]
+    lines = [line for line in lines if line.strip()]
+    pre, title, sub = (_CONTROL.sub("", h).replace("\n", " ") if h else None for h in heads)
+
+    # 1. Spam-mirror repair, on title and body together so that a shifted run crossing a line
+    # break stays whole and the evidence of the headline counts.
+    joined = "\n".join([title or "", *lines])
+    annotations, garbles = mirror.detect(joined)
+    is_mirror = annotations + 2 * garbles >= 3 or (spam_lines > 0 and annotations + garbles >= 1)
+    if is_mirror:
+        report = mirror.repair_text(joined, force=True)
+        repaired = report.text.split("\n")
+        title = repaired[0] or None
+        lines = [line for line in repaired[1:] if line.strip()]
+        pre = mirror.repair_text(pre, force=True).text if pre else pre
+        sub = mirror.repair_text(sub, force=True).text if sub else sub
+        repairs.append(f"mirror_annotations:{report.annotations}")
+        if report.garbles:
+            repairs.append(f"mirror_garbles:{report.garbles}")
+        if report.lost:
+            repairs.append(f"mirror_lost_chars:{report.lost}")
+
+    # 2. Traditional → Simplified when the text is Traditional (t2s on Simplified text is not the
+    # identity for every character, so genuine Simplified text is left alone).
+    sample = "\n".join([title or "", *lines[:20]])
+    han = len(_HAN.findall(sample))
+    traditional = len(_TRADITIONAL.findall(sample))
+    source = ex.source if isinstance(ex.source, str) else None
+    author_line = ex.author_line if isinstance(ex.author_line, str) else None
+    if is_mirror or (han and traditional >= 3 and traditional / han >= TRADITIONAL_SHARE):
+        pre, title, sub = _simplify(pre), _simplify(title), _simplify(sub)
+        lines = [_T2S.convert(line) for line in lines]
+        source, author_line = _simplify(source), _simplify(author_line)
+        repairs.append("t2s")
+
+    # 3. Punctuation and whitespace.
+    lines = [n for n in (punct.normalize(line) for line in lines) if n]
+    pre, title, sub = _norm(pre), _norm(title), _norm(sub)
+
+    # 4. Headers, footers, credits and residue → fields.
+    byline = bl.Byline()
+    visible_date: datetime | None = None
+    dropped = 0
+    while lines:  # leading: spam keyword lines (mirrors), template headers, residue
+        line = lines[0]
+        when = dates.date_line(line)
+        page_header = _PAGE_HEADER.match(line)
+        if page_header or (when and len(_HAN.sub("", line)) >= len(line) // 2):
+            visible_date = visible_date or when or dates.date_line(page_header.group("date") + " ")
+            m = _HEADER_SOURCE.search(line)
+            if m:
+                byline.source = byline.source or m.group("source")
+            m = _HEADER_AUTHOR.search(line)
+            if m and m.group("author"):
+                bl.parse_author_line(m.group("author"), byline)
+        elif _RESIDUE.match(line) or (is_mirror and is_keyword_line(line) and not _looks_like_lead(line)):
+            pass
+        elif bl.FOOTER.match(line) and len(line) <= 40:
+            bl.parse_footer(line, byline)
+        else:
+            break
+        lines.pop(0)
+        dropped += 1
+    while lines:  # trailing: footers, credits, residue
+        line = lines[-1]
+        if _RESIDUE.match(line) or bl.parse_footer(line, byline) or bl.parse_credit(line, byline):
+            lines.pop()
+            dropped += 1
+            continue
+        tail = _RESIDUE_TAIL.search(line)
+        if tail:
+            lines[-1] = line[: tail.start()].rstrip()
+            dropped += 1
+            continue
+        break
+    kept = []
+    for line in lines:  # residue in the middle (mirror pages scatter it), caption photo credits
+        if _RESIDUE.match(line):
+            dropped += 1
+            continue
+        kept.append(bl.strip_trailing_photo_credit(line, byline))
+    lines = [line for line in kept if line]
+    if dropped:
+        repairs.append(f"residue_lines:{dropped}")
+
+    # 5. Lead and author row.
+    after_lead = bl.parse_lead(lines[0], byline) if lines else ""
+    if author_line:
+        bl.parse_author_line(author_line, byline)
+    if source:
+        source = re.sub(r"^\s*来源\s*[:：]\s*", "", punct.normalize(source)) or None
+    source = source or byline.source
+
+    # 6. Headline.
+    if title and not pre and not sub and " " in title:
+        split = split_headline(title)
+        if split[0] or split[2]:
+            pre, title, sub = split
+            repairs.append("headline_split")
+
+    # 7. Dates.
+    published_at, origin = dates.resolve_published(
+        page=ex.published_at if isinstance(ex.published_at, datetime) else None,
+        visible=visible_date,
+        hint=published_hint or ex.edition_date,
+        url=url,
+        fetched_at=fetched_at,
+    )
+    if origin and origin != "page":
+        repairs.append(f"published_from:{origin}")
+    pub_day = published_at.date() if published_at else None
+    event = dates.event_date(after_lead, pub_day) if after_lead else None
+
+    body = "\n".join(lines)
+    out = _empty(None, repairs)
+    out.update(
+        pre_title=pre,
+        title=title,
+        sub_title=sub,
+        body=body,
+        lead=byline.lead,
+        source_outlet=byline.source_outlet,
+        reporters=byline.reporters,
+        trainee_reporters=byline.trainee_reporters,
+        correspondents=byline.correspondents,
+        photographers=byline.photographers,
+        editors=byline.editors,
+        source=source,
+        published_at=published_at,
+        event_date=event,
+        is_mirror_copy=is_mirror,
+    )
+    if len(_HAN.findall(body)) < MIN_BODY_HAN:
+        out.update(is_article=False, reason=f"no article text (fewer than {MIN_BODY_HAN} Han characters)")
+    return out
