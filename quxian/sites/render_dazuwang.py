@@ -57,7 +57,10 @@ def _list_page(items: list[Article], index: int, total: int) -> str:
     )
     nxt = f'<a href="{COLUMN}{list_page_name(index + 1)}">下一页</a>' if index + 1 < total else ""
     tools = f'<a href="{DISALLOWED}xw/dzxw/content_1">草稿</a>' if index == 0 else ""
-    return _shell("大足新闻-大足网", f'<ul class="newslist">\n{lis}\n</ul>\n<div class="pages">{nxt}</div>\n<div>{tools}</div>')
+    return _shell(
+        "大足新闻-大足网",
+        f'<ul class="newslist">\n{lis}\n</ul>\n<div class="pages">{nxt}</div>\n<div>{tools}</div>',
+    )
 
 
 def render(site: Site, outlet: Outlet, articles: list[Article], seed: Seed | None) -> None:

@@ -127,7 +127,9 @@ def render(site: Site, outlet: Outlet, articles: list[Article], seed: Seed | Non
         pages = split_pages(arts, min_pages=2, per_page=4)
         prev: Article | None = None
         for i, page_arts in enumerate(pages):
-            site.add_html(f"{folder}node_{i + 1}.htm", _node_page(paper, outlet.name, day_folder, pages, i), CHARSET)
+            site.add_html(
+                f"{folder}node_{i + 1}.htm", _node_page(paper, outlet.name, day_folder, pages, i), CHARSET
+            )
             for a in page_arts:
                 site.add_html(
                     f"{folder}content_{a.number}.htm",

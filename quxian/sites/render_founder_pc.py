@@ -41,7 +41,9 @@ def _shell(title: str, body: str) -> str:
 
 def _layout_page(outlet: Outlet, day: date, pages: list[list[Article]], index: int) -> str:
     ym, dd = f"{day:%Y%m}", f"{day:%d}"
-    nav = "\n".join(f'<li><a href="node_{i + 1:02d}.html">{esc(page_label(i))}</a></li>' for i in range(len(pages)))
+    nav = "\n".join(
+        f'<li><a href="node_{i + 1:02d}.html">{esc(page_label(i))}</a></li>' for i in range(len(pages))
+    )
     items = "\n".join(
         f'<li><a href="../../../content/{ym}/{dd}/content_{a.number}.html">{esc(a.story.title)}</a></li>'
         for a in pages[index]
@@ -90,7 +92,9 @@ def render(site: Site, outlet: Outlet, articles: list[Article], seed: Seed | Non
         months[f"{day:%Y%m}"].append(day)
         pages = split_pages(arts, min_pages=2, per_page=4)
         for i, page_arts in enumerate(pages):
-            site.add_html(f"/pc/layout/{day:%Y%m}/{day:%d}/node_{i + 1:02d}.html", _layout_page(outlet, day, pages, i))
+            site.add_html(
+                f"/pc/layout/{day:%Y%m}/{day:%d}/node_{i + 1:02d}.html", _layout_page(outlet, day, pages, i)
+            )
             for a in page_arts:
                 site.add_html(
                     f"/pc/content/{day:%Y%m}/{day:%d}/content_{a.number}.html",

@@ -95,7 +95,11 @@ def _list_page(outlet: Outlet, base: str, col: str, items: list[Article], index:
     nxt = f'<a href="{list_page_name(index + 1)}">下一页</a>' if index + 1 < total else ""
     name = PORTALS.get(outlet.id, (base, "", outlet.name))[2]
     metas = {"SiteName": name, "ColumnName": COLUMN_NAMES[col]}
-    return _shell(f"{COLUMN_NAMES[col]}_{name}", metas, f'<ul class="list">\n{lis}\n</ul>\n<div class="page">{nxt}</div>')
+    return _shell(
+        f"{COLUMN_NAMES[col]}_{name}",
+        metas,
+        f'<ul class="list">\n{lis}\n</ul>\n<div class="page">{nxt}</div>',
+    )
 
 
 def render(site: Site, outlet: Outlet, articles: list[Article], seed: Seed | None) -> None:

@@ -28,6 +28,7 @@ SPAM = (
     "全網推廣 一站式服務",
 )
 RESIDUE = "網站專欄"
+RESIDUE_SIMPLIFIED = "网站专栏"
 
 
 def _damager(outlet_id: str):
@@ -51,7 +52,8 @@ def article_path(a: Article) -> str:
 def _lines(a: Article, damage) -> list[str]:
     s = a.story
     head = " ".join(x for x in (s.pre_title, s.title, s.sub_title) if x)
-    text = "\n".join([head, *bylines.body(s, "xinyubao")])
+    # The navigation residue went through the same damage on the mirrors (`網(wǎng)站專欄`).
+    text = "\n".join([head, *bylines.body(s, "xinyubao"), RESIDUE_SIMPLIFIED])
     return damage(text).split("\n")
 
 
@@ -77,7 +79,9 @@ def _article_page(a: Article, title: str, lines: list[str], spam: list[str]) -> 
 
 
 def _list_page(items: list[tuple[Article, str]], index: int, total: int) -> str:
-    lis = "\n".join(f'<li><a href="{article_path(a)}">{esc(t)}</a> <em>{a.day.isoformat()}</em></li>' for a, t in items)
+    lis = "\n".join(
+        f'<li><a href="{article_path(a)}">{esc(t)}</a> <em>{a.day.isoformat()}</em></li>' for a, t in items
+    )
     nxt = f'<a href="{list_page_name(index + 1)}">下一頁</a>' if index + 1 < total else ""
     tools = f'<a href="{DISALLOWED}html/2025/1114/1.html">後台</a>' if index == 0 else ""
     return f"""<!DOCTYPE html>
@@ -94,7 +98,7 @@ def render(site: Site, outlet: Outlet, articles: list[Article], seed: Seed | Non
     for a in articles:
         lines = _lines(a, damage)
         spam = [SPAM[(crc32(a.story.id.encode()) + k) % len(SPAM)] for k in range(1 + a.slot % 2)]
-        site.add_html(article_path(a), _article_page(a, lines[0], lines[1:] + [RESIDUE], spam))
+        site.add_html(article_path(a), _article_page(a, lines[0], lines[1:], spam))
         entries.append((a, lines[0]))
     if seed is not None:
         raw_lines = [ln for ln in seed.raw_text.splitlines() if ln.strip()]
@@ -112,4 +116,6 @@ def render(site: Site, outlet: Outlet, articles: list[Article], seed: Seed | Non
         site.add_html("/list/" + list_page_name(i), html)
         if i == 0:
             site.add_html("/list/", html)
-    site.add_html("/", '<html><head><meta charset="utf-8"></head><body><a href="/list/">最新資訊</a></body></html>')
+    site.add_html(
+        "/", '<html><head><meta charset="utf-8"></head><body><a href="/list/">最新資訊</a></body></html>'
+    )

@@ -90,11 +90,16 @@ def _list_page(outlet: Outlet, cid: str, items: list[Article], index: int, total
 
 def render(site: Site, outlet: Outlet, articles: list[Article], seed: Seed | None) -> None:
     ordered = newest_first(articles)
-    columns = {"1729384756": ordered, "1729384757": [a for a in ordered if a.story.photographers or a.slot == 0]}
+    columns = {
+        "1729384756": ordered,
+        "1729384757": [a for a in ordered if a.story.photographers or a.slot == 0],
+    }
     for cid, items in columns.items():
         pages = chunks(items, PER_PAGE)
         for i, page_items in enumerate(pages):
-            site.add_html(f"/web/column/{cid}/{list_page_name(i)}", _list_page(outlet, cid, page_items, i, len(pages)))
+            site.add_html(
+                f"/web/column/{cid}/{list_page_name(i)}", _list_page(outlet, cid, page_items, i, len(pages))
+            )
     for k, a in enumerate(ordered):
         related = [r for r in ordered[max(0, k - 2) : k + 3] if r is not a][:3]
         site.add_html(article_path(a), _article_page(outlet, a, related))

@@ -31,7 +31,7 @@ SEED_CORRESPONDENTS = ("徐鹏",)
 SEED_GOV_TITLE = "区委常委会召开扩大会议 研究部署冲刺全年目标等工作"
 
 _PINYIN = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹḿ]+\)")
-_LEAD = re.compile(r"^新渝报讯\([^)]*\)")
+_LEAD = re.compile(r"^新渝报讯[(（][^)）]*[)）]")
 _RESIDUE = ("网站专栏", "網站專欄")
 
 
