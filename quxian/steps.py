@@ -176,6 +176,8 @@ def crawl(plan: RunPlan, outlet_id: str) -> dict:
         raise CrawlFailed(f"outlet {outlet_id}: the crawl wrote no stats file {stats_file} (log: {log_file})")
     stats = json.loads(stats_file.read_text(encoding="utf-8"))
     summary = _crawl_summary(outlet, stats, items, elapsed)
+    # summarize() reads this file: a crawl that fetched nothing must show there as failed.
+    summary["failed"] = summary["items"] == 0
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     if summary["items"] == 0:
         first = summary["errors"][0] if summary["errors"] else {}
@@ -352,7 +354,8 @@ def _crawl_error_rows(outlet: Outlet, summary: dict, run_day: date) -> list[dict
                 "warc_file": err.get("warc_file"),
                 "warc_offset": err.get("warc_offset"),
                 "district": outlet.district,
-                "date": _sh_date(fetched) or run_day,
+                # The run's date, not the clock's: a rerun files the same error in the same partition.
+                "date": run_day,
             }
         )
     return rows
