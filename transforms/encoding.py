@@ -16,6 +16,7 @@ _XML_ENCODING = re.compile(rb"""<\?xml[^>]{0,100}encoding\s*=\s*["']([A-Za-z0-9_
 
 # GB2312 and GBK are subsets of GB18030: decoding with the superset never loses characters that a
 # mislabelled page actually uses.
+_SINGLE_BYTE = frozenset({"latin_1", "iso8859-1", "cp1252", "ascii", "iso8859-15", "windows-1252"})
 _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030", "big5": "big5hkscs"}
 
 
@@ -54,6 +55,9 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
     for name in (_normalise(declared), declared_charset(data), "gb18030", "big5hkscs", "utf-8"):
         if name and name not in candidates and name not in ("utf-16", "utf-32"):
             candidates.append(name)
+    # A single-byte declaration decodes anything: on these sites it is a wrong label for GBK,
+    # so it is only tried after the Chinese encodings.
+    candidates.sort(key=lambda n: n in _SINGLE_BYTE)
     for name in candidates[:2]:
         try:
             return data.decode(name), name

@@ -21,7 +21,15 @@ from lxml import html as lxml_html
 
 from transforms import generic, pagedate, platforms
 from transforms.encoding import decode_html
-from transforms.htmltext import MAX_HTML_CHARS, block_lines, element_text, han_count, norm_space, parse
+from transforms.htmltext import (
+    MAX_HTML_CHARS,
+    block_lines,
+    element_text,
+    garbage_share,
+    han_count,
+    norm_space,
+    parse,
+)
 from transforms.record import Extracted
 
 MAX_INPUT_BYTES = 8_000_000
@@ -107,6 +115,8 @@ def extract(
         text = html[:MAX_HTML_CHARS]
     else:
         return Extracted(is_article=False, reason="not html", extractor="none")
+    if garbage_share(text) > 0.05:
+        return Extracted(is_article=False, reason="binary or undecodable content", extractor="none")
     root = parse(text)
     if root is None:
         return Extracted(is_article=False, reason="empty page", extractor="none")
@@ -125,11 +135,13 @@ def _extract_tree(
     art = platforms.platform_article(platform, root, url) if platform else None
     ex = Extracted()
     main_han = generic.main_block_han(root)
+    body = root.find("body")
+    page_lines = block_lines(body if body is not None else root)[:400]
     if art is not None and plausible(art.paragraphs, main_han):
         ex.paragraphs, ex.extractor = art.paragraphs, f"platform:{platform}"
         ex.source = art.source
     else:
-        gen = generic.generic_article(root, text, url)
+        gen = generic.generic_article(root, text, url, page_lines)
         ex.paragraphs, ex.extractor, ex.source = gen.paragraphs, f"generic:{gen.library}", gen.source
         if art is not None:
             art.title = art.title or gen.title
@@ -148,13 +160,12 @@ def _extract_tree(
     fetched_at = pagedate.as_fetched_at(hints.get("fetched_at"))
     meta = dict(art.meta)
     meta.update({k: v for k, v in (hints.get("meta") or {}).items() if isinstance(k, str) and isinstance(v, str)})
-    body = root.find("body")
     ex.published_at = pagedate.published_at(
         root,
         text,
         url=url,
         meta=meta,
-        lines=block_lines(body if body is not None else root)[:400],
+        lines=page_lines,
         title=ex.title,
         candidates=(
             hints.get("published_at") if isinstance(hints.get("published_at"), str) else None,

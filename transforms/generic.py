@@ -146,7 +146,7 @@ def page_title(root: lxml_html.HtmlElement, meta: dict[str, str]) -> str | None:
     headings = [element_text(h) for h in root.xpath("//h1|//h2|//*[contains(@class,'title')][not(self::title)]")[:30]]
     best = None
     for h in headings:
-        if 4 <= len(h) <= 80 and page and (page.startswith(h) or h in page):
+        if 2 <= len(h) <= 80 and page and (page.startswith(h) or h in page):
             if best is None or len(h) > len(best):
                 best = h
     if best:
@@ -155,13 +155,13 @@ def page_title(root: lxml_html.HtmlElement, meta: dict[str, str]) -> str | None:
         return norm_space(t)
     if page:
         parts = [p for p in _TITLE_SPLIT.split(page) if p]
-        return max(parts[:2], key=len) if parts else page
+        return parts[0] if parts else page
     h1 = [h for h in headings if h]
     return h1[0] if h1 else None
 
 
 _THREAD_URL = re.compile(
-    r"(?:forum|bbs|thread|topic|question|answer|discuss|tieba|zhidao|/t/\d|/d/\d|/p/\d|/post)", re.I
+    r"(?:forum|bbs|thread|topic|question|answer|discuss|tieba|zhidao|/t/\d|/d/\d|/p/\d)", re.I
 )
 
 
@@ -186,16 +186,33 @@ def _trafilatura_lines(tree: lxml_html.HtmlElement, url: str | None, thread: boo
 
 def _gne_lines(markup: str) -> list[str]:
     from gne import GeneralNewsExtractor  # imported lazily: only pages trafilatura gives up on pay
+    from gne.exceptions import NoContentException
 
     try:
         result = GeneralNewsExtractor().extract(markup[:1_000_000])
-    except (ValueError, TypeError, AttributeError, IndexError, KeyError, RecursionError):
+    except (NoContentException, ValueError, TypeError, AttributeError, IndexError, KeyError, RecursionError):
         return []
     return (result.get("content") or "").splitlines()
 
 
-def generic_article(root: lxml_html.HtmlElement, markup: str, url: str | None = None) -> GenericArticle:
-    """Read any page with the libraries plus the Chinese-news additions described above."""
+def source_line(page_lines: list[str], first_paragraph: str | None) -> str | None:
+    """The 来源 of the info line above the body (`来源：示例日报 发布时间：…`), if any."""
+    key = (first_paragraph or "")[:15]
+    for line in page_lines[:300]:
+        if key and key in line:
+            break
+        if len(line) < 100 and _INFO_LINE.search(line):
+            m = _SOURCE.search(line)
+            if m:
+                return m.group(1)
+    return None
+
+
+def generic_article(
+    root: lxml_html.HtmlElement, markup: str, url: str | None = None, page_lines: list[str] | None = None
+) -> GenericArticle:
+    """Read any page with the libraries plus the Chinese-news additions described above.
+    `page_lines` (the page's text lines, if the caller has them) is searched for the 来源 line."""
     meta = meta_tags(root)
     art = GenericArticle(meta=meta, title=page_title(root, meta))
     tree = prune_chrome(root)
@@ -206,6 +223,8 @@ def generic_article(root: lxml_html.HtmlElement, markup: str, url: str | None = 
     if art.title and art.paragraphs and norm_space(art.paragraphs[0]) == art.title:
         art.paragraphs = art.paragraphs[1:]
     art.source = meta_get(meta, "ContentSource", "source") or art.source
+    if art.source is None and page_lines:
+        art.source = source_line(page_lines, art.paragraphs[0] if art.paragraphs else None)
     return art
 
 

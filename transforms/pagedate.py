@@ -137,7 +137,7 @@ def _htmldate(markup: str, url: str | None) -> datetime | None:
     from htmldate import find_date  # imported lazily: only the last resort pays its import cost
 
     try:
-        found = find_date(markup[:500_000], url=url, original_date=True, extensive_search=False)
+        found = find_date(markup[:500_000], url=url, original_date=True, extensive_search=True)
     except (ValueError, TypeError, AttributeError):
         return None
     return parse_date_text(found) if found else None

@@ -42,7 +42,8 @@ _URL_EDITION = (
     re.compile(r"/(\d{4})-(\d{2})-(\d{2})/"),
 )
 
-_PAGE_LABEL = re.compile(r"第\s*[0-9０-９A-Za-z]{1,4}\s*版\s*[：:]\s*[^\s|>]{1,12}(?:\s[^\s|>]{1,3})?")
+# `第02版：要闻`, also spaced `第02版：综 合` (one character, a space, one character).
+_PAGE_LABEL = re.compile(r"第\s*[0-9０-９A-Za-z]{1,4}\s*版\s*[：:]\s*(?:[^\s|>](?:\s[^\s|>])(?![^\s|>])|[^\s|>]{1,12})")
 _XYB_HEADER = re.compile(r"([A-Z]?\d{1,2})\s*[:：]\s*(\S{1,10})\s*总第\s*\d+\s*期\s*>?\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*编印")
 _XYB_INFO = re.compile(r"刊发日期\s*[:：]")
 _RONGMEI_INFO = re.compile(r"\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?\s*来源\s*[:：]")
@@ -55,6 +56,7 @@ _END_CHROME = re.compile(
     r"版权所有|Copyright|©|网站地图|扫一扫|热点推荐|推荐阅读)",
     re.I,
 )
+_COPYRIGHT = re.compile(r"版权所有|ICP备|Copyright|©|\(c\)\s*\d{4}", re.I)
 # A footer line that ends a portal article and is kept (cleaning parses it).
 _END_KEEP = re.compile(r"^(?:终审|责任编辑|编辑)\s*[:：]")
 
@@ -245,10 +247,12 @@ def _founder_pc(root: lxml_html.HtmlElement, url: str | None) -> PlatformArticle
     art.title = _text_of(root, *_PC_TITLE_XP) or enp.get("title")
     art.sub_title = _text_of(root, "//*[@id='SubTitle']", "//*[@id='sub-title']") or enp.get("subtitle")
     author = _text_of(root, "//*[@id='Author']", "//*[@id='author']")
-    # Some templates put only the date in #author: that is not an author line.
-    if author and re.fullmatch(r"[\d年月日\-/: ]+", author):
-        art.date_text = author
-        author = None
+    # Templates put the date in #author, alone or after the names: it is not part of the byline.
+    if author:
+        m = re.search(r"\s*((?:19|20)\d{2}\s*[-/年]\s*\d{1,2}\s*[-/月]\s*\d{1,2}\s*日?)\s*$", author)
+        if m:
+            art.date_text = m.group(1)
+            author = author[: m.start()].strip() or None
     art.author_line = author or enp.get("author")
     art.date_text = enp.get("date") or art.date_text
     art.page_label = _page_label(root)
@@ -267,7 +271,7 @@ def _slice_body(lines: list[str], start: int) -> list[str]:
     """Lines after the info line up to the first chrome line; a kept footer line ends it."""
     out: list[str] = []
     for line in lines[start:]:
-        if _END_CHROME.match(line):
+        if _END_CHROME.match(line) or (len(line) < 60 and _COPYRIGHT.search(line)):
             break
         out.append(line)
         if _END_KEEP.match(line) and len(out) > 1:
