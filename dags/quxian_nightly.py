@@ -72,8 +72,11 @@ def quxian_nightly():
     )
     def crawl(plan: dict, outlet_id: str) -> dict:
         from quxian import steps
+        from quxian.cluster import outlet_lease
 
-        return steps.crawl(steps.RunPlan.from_json(plan), outlet_id)
+        # Per-host politeness across workers: one crawl at a time per host, cluster-wide.
+        with outlet_lease(outlet_id, plan["polite"]):
+            return steps.crawl(steps.RunPlan.from_json(plan), outlet_id)
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
     def clean(plan: dict) -> dict:
