@@ -1,0 +1,242 @@
+"""The spiders against the offline sites, as real `scrapy crawl` subprocesses (politeness off):
+items per outlet and day, real URLs only, template fields, robots.txt obeyed, WARC archive, stats.
+
+All crawls of the module run in one fixture, two processes at a time (a Scrapy process spends most
+of its few seconds in start-up); the tests then read their outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from sitesutil import running_sites
+from warcio.archiveiterator import ArchiveIterator
+
+from quxian.config import CHECKOUT
+from quxian.registry import load as load_registry
+from quxian.sites.pages import DISALLOWED
+from spiders.middlewares import offline_url_for, registry_host
+from spiders.platforms.xinyubao import XinyubaoSpider
+
+DATE_FROM, DATE_TO = "2025-11-13", "2025-11-15"
+DAYS = ("2025-11-13", "2025-11-14", "2025-11-15")
+PARALLEL = 2
+REGISTRY = load_registry()
+OFFLINE = {o.id: o for o in REGISTRY.offline_outlets()}
+
+
+@dataclass
+class Crawl:
+    outlet: str
+    items: list[dict]
+    stats: dict
+    warc_dir: Path
+    returncode: int
+    stderr: str
+
+
+def _command(outlet_id: str, out: Path, date_from: str, date_to: str) -> list[str]:
+    o = OFFLINE[outlet_id]
+    return [
+        sys.executable, "-m", "scrapy", "crawl", o.platform,
+        "-a", f"outlet={outlet_id}", "-a", f"date_from={date_from}", "-a", f"date_to={date_to}",
+        "-O", str(out / "items.jsonl"),
+        "-s", f"QUXIAN_STATS_FILE={out / 'stats.json'}",
+        "-s", f"QUXIAN_WARC_DIR={out / 'warc'}",
+        "-s", "QUXIAN_POLITE=0",
+        "-s", "LOG_LEVEL=WARNING",
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def crawls(tmp_path_factory):
+    """Every offline outlet crawled for 2025-11-13..15, plus bswxw for 11-15 only (key `bswxw@15`)."""
+    root = tmp_path_factory.mktemp("crawls")
+    jobs = {oid: (oid, DATE_FROM, DATE_TO) for oid in OFFLINE}
+    jobs["bswxw@15"] = ("bswxw", "2025-11-15", "2025-11-15")
+    with running_sites() as (base, server):
+        env = {**os.environ, "QUXIAN_OFFLINE_URL": base}
+        results = {}
+        pending = list(jobs.items())
+        running: list[tuple[str, Path, subprocess.Popen]] = []
+        # Two at a time: the machine has two cores and a Scrapy process is mostly start-up CPU.
+        while pending or running:
+            while pending and len(running) < PARALLEL:
+                key, (oid, d0, d1) = pending.pop(0)
+                out = root / key.replace("@", "_")
+                out.mkdir()
+                proc = subprocess.Popen(
+                    _command(oid, out, d0, d1),
+                    cwd=CHECKOUT,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                running.append((key, out, proc))
+            key, out, proc = running.pop(0)
+            _, err = proc.communicate(timeout=240)
+            items_file, stats_file = out / "items.jsonl", out / "stats.json"
+            items = (
+                [json.loads(ln) for ln in items_file.read_text(encoding="utf-8").splitlines()]
+                if items_file.exists()
+                else []
+            )
+            stats = json.loads(stats_file.read_text(encoding="utf-8")) if stats_file.exists() else {}
+            results[key] = Crawl(jobs[key][0], items, stats, out / "warc", proc.returncode, err)
+        results["_log"] = list(server.request_log)
+    return results
+
+
+@pytest.mark.parametrize("outlet_id", sorted(OFFLINE))
+def test_crawl_yields_five_items_per_day(crawls, outlet_id):
+    c = crawls[outlet_id]
+    assert c.returncode == 0, c.stderr[-2000:]
+    per_day = Counter(it["edition_date"] or it["list_date"] or _page_day(it) for it in c.items)
+    for day in DAYS:
+        assert per_day[day] >= 5, f"{outlet_id}: {per_day[day]} items on {day} ({dict(per_day)})"
+    assert set(per_day) <= set(DAYS), f"{outlet_id}: items outside the range: {dict(per_day)}"
+    urls = [it["url"] for it in c.items]
+    assert len(urls) == len(set(urls)), "each page is scraped once"
+
+
+def _page_day(item: dict) -> str:
+    """Publication day of a list-platform item reached without a list date."""
+    import re
+
+    m = re.search(r"(20\d\d-\d\d-\d\d) \d\d:\d\d", item["html"])
+    return m[1] if m else "unknown"
+
+
+@pytest.mark.parametrize("outlet_id", sorted(OFFLINE))
+def test_items_carry_real_urls_and_required_fields(crawls, outlet_id):
+    c = crawls[outlet_id]
+    o = OFFLINE[outlet_id]
+    assert c.items
+    for it in c.items:
+        host = urlsplit(it["url"]).hostname
+        assert host in o.hosts and "127.0.0.1" not in it["url"], it["url"]
+        assert it["outlet"] == outlet_id and it["district"] == o.district and it["platform"] == o.platform
+        assert it["status"] == 200 and it["html"] and it["title"], it["url"]
+        assert it["fetched_at"].endswith("+08:00")
+        assert it["warc_file"] and isinstance(it["warc_offset"], int)
+        if o.platform in ("founder_classic", "founder_pc", "xinyubao"):
+            assert it["edition_date"] in DAYS and it["page_label"], it["url"]
+        else:
+            assert it["edition_date"] is None
+        if o.platform == "gov_trs":
+            for key in ("ArticleTitle", "PubDate", "ContentSource", "ColumnName", "SiteName"):
+                assert it["meta"].get(key), f"{it['url']}: meta {key}"
+            assert it["title"] == it["meta"]["ArticleTitle"]
+            assert not it["url"].endswith("_wap.html")
+
+
+def test_template_fields_per_platform(crawls):
+    sx = crawls["sxdsb"].items
+    assert all(it["page_label"].startswith("第") and "版：" in it["page_label"] for it in sx)
+    assert {it["page_label"] for it in sx} >= {"第01版：要闻", "第02版：综合"}
+    assert any(it["author_line"] and it["author_line"].startswith("记者") for it in sx)
+    assert crawls["sxdsb"].items[0]["encoding"] in ("gbk", "gb18030")
+    assert any(it["pre_title"] for it in sx + crawls["ccrb"].items)
+    xyb = crawls["xinyubao"].items
+    assert all(it["page_label"][0] == "A" and ":" in it["page_label"] for it in xyb)
+    assert all(it["list_date"] for it in crawls["dazuwang"].items + crawls["dazu_gov"].items)
+
+
+def test_robots_txt_is_fetched_and_obeyed(crawls):
+    log = crawls["_log"]
+    fetched = {(h, p) for h, p, _ in log}
+    for oid, o in OFFLINE.items():
+        assert (o.hosts[0], "/robots.txt") in fetched, f"{oid}: robots.txt not fetched"
+        forbidden = crawls[oid].stats["robots_forbidden"]
+        assert forbidden and all(urlsplit(u).path.startswith(DISALLOWED) for u in forbidden), oid
+    assert not [p for _, p, _ in log if p.startswith(DISALLOWED)], "a disallowed path reached the server"
+
+
+def test_warc_archives_hold_real_urls(crawls):
+    for oid, o in OFFLINE.items():
+        c = crawls[oid]
+        files = list(c.warc_dir.glob(f"{oid}-*.warc.gz"))
+        assert len(files) == 1, files
+        uris, types = [], Counter()
+        with open(files[0], "rb") as fh:
+            for rec in ArchiveIterator(fh):
+                types[rec.rec_type] += 1
+                if rec.rec_type == "response":
+                    uris.append(rec.rec_headers.get_header("WARC-Target-URI"))
+        assert types["warcinfo"] == 1 and types["request"] == types["response"] >= len(c.items) + 2
+        assert all(urlsplit(u).hostname in o.hosts for u in uris), oid
+        assert f"https://{o.hosts[0]}/robots.txt" in uris
+        assert {it["url"] for it in c.items} <= set(uris)
+        # The offset an item names is its own response record.
+        item = c.items[-1]
+        with open(item["warc_file"], "rb") as fh:
+            fh.seek(item["warc_offset"])
+            rec = next(iter(ArchiveIterator(fh)))
+            assert rec.rec_type == "response" and rec.rec_headers.get_header("WARC-Target-URI") == item["url"]
+
+
+def test_stats_file_counts_items_and_statuses(crawls):
+    for oid in OFFLINE:
+        s = crawls[oid].stats
+        assert s["outlet"] == oid and s["finish_reason"] == "finished"
+        assert s["items"] == len(crawls[oid].items) == sum(s["items_by_date"].values())
+        assert s["responses_by_status"].get("200", 0) == s["responses"] > s["items"]
+        assert s["errors"] == [] and s["error_counts"]["total"] == 0
+        assert s["elapsed_seconds"] > 0
+
+
+def test_list_crawl_stops_paginating_before_date_from(crawls):
+    full, last_day = crawls["bswxw"], crawls["bswxw@15"]
+    assert last_day.returncode == 0, last_day.stderr[-2000:]
+    assert last_day.items and {_page_day(it) for it in last_day.items} == {"2025-11-15"}
+    assert last_day.stats["requests"] < full.stats["requests"]
+
+
+def test_crawl_speed_is_reported(crawls, capsys):
+    pages = sum(crawls[o].stats["responses"] for o in OFFLINE)
+    elapsed = sum(crawls[o].stats["elapsed_seconds"] for o in OFFLINE)
+    with capsys.disabled():
+        print(
+            f"\n[crawl] {pages} pages in {elapsed:.2f} s of crawling: {pages / elapsed:.1f} pages/s (politeness off)"
+        )
+    assert pages / elapsed > 1
+
+
+def test_scrapy_list_names_every_platform():
+    out = subprocess.run(
+        [sys.executable, "-m", "scrapy", "list"], cwd=CHECKOUT, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == sorted(
+        ["founder_classic", "founder_pc", "xinyubao", "rongmei", "dazuwang", "gov_trs", "mirror"]
+    )
+
+
+def test_spider_arguments_are_checked():
+    with pytest.raises(ValueError, match="platform 'founder_classic'"):
+        XinyubaoSpider(outlet="sxdsb", date_from="2025-11-13")
+    with pytest.raises(ValueError, match="date_from"):
+        XinyubaoSpider(outlet="xinyubao")
+    with pytest.raises(ValueError, match="before date_from"):
+        XinyubaoSpider(outlet="xinyubao", date_from="2025-11-15", date_to="2025-11-13")
+    s = XinyubaoSpider(outlet="xinyubao", date_from="2025-11-13", date_to="2025-11-15")
+    assert s.allowed_domains == ["xyb.txdzw.com"] and [d.isoformat() for d in s.days()] == list(DAYS)
+    assert s.in_range(date(2025, 11, 14)) and not s.in_range(date(2025, 11, 12))
+
+
+def test_offline_routing_helpers():
+    assert offline_url_for(
+        "https://www.dazu.gov.cn/zwxx_176/qxdt/index_1.html?x=1", "http://127.0.0.1:9/"
+    ) == ("http://127.0.0.1:9/zwxx_176/qxdt/index_1.html?x=1")
+    assert registry_host("www.dazu.gov.cn", REGISTRY) and registry_host("xyb.txdzw.com", REGISTRY)
+    assert not registry_host("127.0.0.1", REGISTRY) and not registry_host("example.org", REGISTRY)
