@@ -149,6 +149,8 @@ def strip_boilerplate(text: str) -> str:
 def _fold(text: str) -> np.ndarray:
     cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     out = _FOLD[np.minimum(cps, _LUT_SIZE - 1)]
+    if out.size == 0:
+        return out
     # collapse runs of separators to one and drop a leading one
     sep = out == _SEP
     keep = ~sep
