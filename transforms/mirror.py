@@ -19,6 +19,7 @@ and, in this order:
 
 from __future__ import annotations
 
+import bisect
 import random
 import re
 import unicodedata
@@ -148,15 +149,20 @@ def _readings(char: str) -> tuple[str, ...]:
     return tuple(value.split(",")) if value else ()
 
 
-def _build_tables() -> tuple[dict[str, tuple[bytes, ...]], frozenset[str], frozenset[str], frozenset[str]]:
+def _build_tables() -> tuple[
+    dict[str, tuple[bytes, ...]], frozenset[str], frozenset[str], frozenset[str], dict[tuple[int, str], tuple[int, ...]]
+]:
     """Read-only lookup tables built once at import (immutable after construction):
 
     - the inverse of NFKC over GBK: text NFKC produced → the GBK pairs that could have produced it;
     - the common characters (GB2312 level 1 and their Traditional forms, common punctuation);
     - the less common but ordinary ones (GB2312 level 2 and their Traditional forms);
-    - every pinyin syllable pypinyin knows (to tell a garble `?shù)` from a real question mark).
+    - every pinyin syllable pypinyin knows (to tell a garble `?shù)` from a real question mark);
+    - (first byte, reading) → the second bytes that make a GBK character with that reading (to
+      find the byte a garble lost).
     """
     inverse: dict[str, list[bytes]] = {}
+    by_reading: dict[tuple[int, str], list[int]] = {}
     level1: list[str] = []
     level2: list[str] = []
     for lead in range(0x81, 0xFF):
@@ -166,6 +172,8 @@ def _build_tables() -> tuple[dict[str, tuple[bytes, ...]], frozenset[str], froze
                 char = pair.decode("gbk")
             except UnicodeDecodeError:
                 continue
+            for reading in _readings(char):
+                by_reading.setdefault((lead, reading), []).append(trail)
             folded = unicodedata.normalize("NFKC", char)
             if folded != char:
                 inverse.setdefault(folded, []).append(pair)
@@ -178,10 +186,11 @@ def _build_tables() -> tuple[dict[str, tuple[bytes, ...]], frozenset[str], froze
     ordinary = frozenset(level2) | frozenset(_S2T.convert("\n".join(level2)))
     syllables = frozenset(s for value in _PINYIN.values() for s in value.split(","))
     frozen = {key: tuple(value) for key, value in inverse.items()}
-    return frozen, common - {"\n"}, ordinary - common - {"\n"}, syllables
+    index = {key: tuple(value) for key, value in by_reading.items()}
+    return frozen, common - {"\n"}, ordinary - common - {"\n"}, syllables, index
 
 
-_NFKC_INVERSE, _COMMON, _ORDINARY, _SYLLABLES = _build_tables()
+_NFKC_INVERSE, _COMMON, _ORDINARY, _SYLLABLES, _SECOND_BYTES = _build_tables()
 # Multi-character NFKC results ('...' from '…', '(1)' from '⑴'), by first character.
 _MULTI_NFKC: dict[str, tuple[str, ...]] = {
     first: tuple(sorted((k for k in _NFKC_INVERSE if len(k) > 1 and k[0] == first), key=len, reverse=True))
@@ -246,6 +255,13 @@ def _penalty_table() -> dict[int, str]:
 _PENALTY_DIGITS = _penalty_table()
 
 
+# One or two Latin letters or symbols between non-ASCII characters of the damaged text: in a
+# shifted run they are trail bytes 0x40–0x7E (or full-width forms); left in the output as ASCII
+# they are rare in real Chinese text, so a reading that keeps them pays for each.
+_LONE_LATIN = re.compile(r"(?<=[^\x00-\x7f])[A-Za-z@\[\\\]^_`{|}~#$&*+=<>]{1,2}(?=[^\x00-\x7f])")
+COST_LONE_LATIN = 3
+
+
 def _chunk_penalty(chunk: str) -> int:
     """Sum of `_char_penalty` over a run of text, at C speed (characters outside GBK count 4)."""
     digits = chunk.translate(_PENALTY_DIGITS)
@@ -286,6 +302,13 @@ def _last_bytes(tail: bytes | str) -> tuple[int, ...]:
     return tuple(options)
 
 
+# Costs of readings in a shifted run (the search minimises their sum with `_char_penalty`): an
+# invalid pair losing two bytes, a character one of whose bytes is lost, and a reading that needs
+# an unlikely byte coincidence (a full-width form or a lone 0x80 where the run continues).
+COST_LOST_PAIR = 4
+COST_LOST_CHAR = 1
+COST_COINCIDENCE = 4
+
 # A hypothesis: (score, pending lead byte or None or _UNKNOWN, tail, output node, lost count).
 # `pending` set = the mirror's decoder is one byte off (a shifted run); tail = the last two
 # original bytes (a str when they are one aligned character, whose width NFKC may have hidden).
@@ -301,13 +324,13 @@ def _shifted_steps(text: str, pos: int, pending: int, tail: bytes | str) -> list
     steps: list[tuple[int, int, int | None, bytes | str, str, int]] = []
     char = text[pos]
 
-    def emit_pair(first: int, second: int, consumed: int) -> None:
+    def emit_pair(first: int, second: int, consumed: int, extra: int = 0) -> None:
         # The decoder's pair (first, second) = trail of the pending char + lead of the next one.
         if pending == _UNKNOWN:
-            steps.append((pos + consumed, 2, second, bytes((first, second)), LOST, 1))
+            steps.append((pos + consumed, COST_LOST_CHAR + extra, second, bytes((first, second)), LOST, 1))
             return
         original, penalty = _pair_char(pending, first)
-        steps.append((pos + consumed, penalty, second, bytes((first, second)), original, 0))
+        steps.append((pos + consumed, penalty + extra, second, bytes((first, second)), original, 0))
 
     if char == "(":
         m = _ANNOTATION.match(text, pos)
@@ -320,26 +343,25 @@ def _shifted_steps(text: str, pos: int, pending: int, tail: bytes | str) -> list
             # An aligned annotation inside a shifted run: the '?' is (lost trail, '('); the lost
             # trail completes the pending character, which must have the annotation's reading.
             if pending == _UNKNOWN:
-                steps.append((m.end(), 2, None, b"", LOST, 1))
+                steps.append((m.end(), COST_LOST_CHAR, None, b"", LOST, 1))
             else:
-                for trail in (*range(0x40, 0x7F), *range(0x80, 0xFF)):
+                for trail in _SECOND_BYTES.get((pending, m.group(1)), ()):
                     original, penalty = _pair_char(pending, trail)
-                    if penalty < 20 and m.group(1) in _readings(original):
-                        steps.append((m.end(), penalty, None, bytes((pending, trail)), original, 0))
+                    steps.append((m.end(), penalty, None, bytes((pending, trail)), original, 0))
         # An invalid pair: both bytes lost, still shifted; or the pair ate an ASCII byte (a line
         # break, a digit) and the text realigned after it; or a lone 0x80 realigned it.
-        steps.append((pos + 1, 6, _UNKNOWN, b"", LOST, 1))
-        steps.append((pos + 1, 6, None, b"", LOST, 1))
+        steps.append((pos + 1, COST_LOST_PAIR, _UNKNOWN, b"", LOST, 1))
+        steps.append((pos + 1, COST_LOST_PAIR, None, b"", LOST, 1))
         if pending != _UNKNOWN:
             original, penalty = _pair_char(pending, 0x80)
             if penalty < 20:
-                steps.append((pos + 1, penalty + 2, None, bytes((pending, 0x80)), original, 0))
+                steps.append((pos + 1, penalty + COST_COINCIDENCE, None, bytes((pending, 0x80)), original, 0))
     if char < "\x80":
         code = ord(char)
         if 0x40 <= code <= 0x7E:
             # A trail byte below 0x80 read on its own: the run realigns here.
             if pending == _UNKNOWN:
-                steps.append((pos + 1, 2, None, b"", LOST, 1))
+                steps.append((pos + 1, COST_LOST_CHAR, None, b"", LOST, 1))
             else:
                 original, penalty = _pair_char(pending, code)
                 steps.append((pos + 1, penalty, None, bytes((pending, code)), original, 0))
@@ -350,17 +372,19 @@ def _shifted_steps(text: str, pos: int, pending: int, tail: bytes | str) -> list
             encoded = b""
         if len(encoded) == 2:
             emit_pair(encoded[0], encoded[1], 1)
+    # A full-width form (NFKC made it ASCII) needs the pending char's trail to be its lead byte:
+    # a coincidence, so it costs more than an ordinary reading.
     for pair in _NFKC_INVERSE.get(char, ()):
-        emit_pair(pair[0], pair[1], 1)
+        emit_pair(pair[0], pair[1], 1, COST_COINCIDENCE)
     for key in _MULTI_NFKC.get(char, ()):
         if text.startswith(key, pos):
             for pair in _NFKC_INVERSE[key]:
-                emit_pair(pair[0], pair[1], len(key))
+                emit_pair(pair[0], pair[1], len(key), COST_COINCIDENCE)
     return steps
 
 
 def _aligned_steps(
-    text: str, pos: int, tail: bytes | str, mirror: bool, annotated: dict[int, int]
+    text: str, pos: int, tail: bytes | str, mirror: bool, annotated: dict[int, int], lone: list[int]
 ) -> list[tuple[int, int, int | None, bytes | str, str, int]]:
     """Ways to read text from `pos` while the decoder is aligned (see `_shifted_steps`).
 
@@ -382,6 +406,7 @@ def _aligned_steps(
         if not chunk:
             return [(end, 0, None, tail, "", 0)]
         penalty = _chunk_penalty(chunk) if mirror else 0
+        penalty += COST_LONE_LATIN * (bisect.bisect_left(lone, end) - bisect.bisect_left(lone, pos))
         return [(end, penalty, None, chunk[-1], chunk, 0)]
     char = text[pos]
     steps: list[tuple[int, int, int | None, bytes | str, str, int]] = []
@@ -395,12 +420,8 @@ def _aligned_steps(
         if g and g.group(1) in _SYLLABLES:
             # A match straddling two characters: '?' is (lost lead of the next character, '(').
             for first in _last_bytes(tail):
-                for lead in range(0x81, 0xFF):
-                    try:
-                        needle = bytes((first, lead)).decode("gbk")
-                    except UnicodeDecodeError:
-                        continue
-                    if g.group(1) in _readings(needle):
+                for lead in _SECOND_BYTES.get((first, g.group(1)), ()):
+                    if lead >= 0x81:  # the lost byte was a lead byte: it ate the '('
                         steps.append((g.end(), 0, lead, bytes((first, lead)), "", 0))
             penalty = 8 if steps else 0
             steps.append((pos + 1, penalty, None, char, char, 0))
@@ -422,6 +443,7 @@ def repair_text(text: str, *, force: bool = False, beam: int = 24) -> RepairRepo
         return RepairReport(text, False, 0, 0, 0)
     import heapq
 
+    lone = [i for m in _LONE_LATIN.finditer(text) for i in range(m.start(), m.end())]
     annotated = {
         m.start(2) - 1: m.end()
         for m in _ANNOTATED_CHAR.finditer(text)
@@ -444,7 +466,7 @@ def repair_text(text: str, *, force: bool = False, beam: int = 24) -> RepairRepo
             if score > best + 30:
                 continue
             if pending is None:
-                steps = _aligned_steps(text, pos, tail, mirror, annotated)
+                steps = _aligned_steps(text, pos, tail, mirror, annotated, lone)
             else:
                 steps = _shifted_steps(text, pos, pending, tail)
             for next_pos, penalty, next_pending, next_tail, piece, lost_here in steps:

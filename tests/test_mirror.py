@@ -1,0 +1,123 @@
+"""Spam-mirror damage and its repair (transforms.mirror)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import opencc
+import pytest
+
+from transforms import mirror
+
+T2S = opencc.OpenCC("t2s")
+S2T = opencc.OpenCC("s2t")
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def han(text: str) -> str:
+    return "".join(HAN.findall(text))
+
+
+@pytest.fixture(scope="module")
+def corpus_bodies(shared_dir: Path) -> list[str]:
+    """Real article bodies from the shared corpus (read at run time, never copied)."""
+    bodies = []
+    with (shared_dir / "corpus" / "manifest.jsonl").open(encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            if row.get("page_type") == "article" and len(row.get("gt_body") or "") > 200:
+                bodies.append(row["gt_body"])
+    return bodies[:40]
+
+
+def test_damage_reproduces_the_straddle_of_outlets_md() -> None:
+    # outlets.md: 嚴謹的作風 comes out as 嚴(yán)謹(jǐn)?shù)淖黠L(fēng) (94 B5 = 數 straddles 謹|的).
+    assert mirror.damage("严谨的作风") == "嚴(yán)謹(jǐn)?shù)淖黠L(fēng)"
+
+
+def test_damage_is_deterministic_and_depends_on_the_seed() -> None:
+    text = "区委常委会召开扩大会议，研究部署经济发展、乡镇建设和网络安全等工作。"
+    assert mirror.damage(text, 3) == mirror.damage(text, 3)
+    tables = {mirror.table_for(seed) for seed in range(1, 6)}
+    assert len(tables) == 5
+    assert mirror.table_for(0) == mirror.TABLE
+
+
+def test_damage_applies_nfkc_and_annotates() -> None:
+    out = mirror.damage("区委（记者）：发展，ＡＢ")
+    assert "區(qū)" in out and "發(fā)" in out
+    assert "（" not in out and "，" not in out and "：" not in out and "AB" in out
+
+
+def test_mirror_decode_takes_next_byte_after_a_lead() -> None:
+    # 0xB5 followed by '(' is an invalid pair: one '?', the '(' is gone; a final lead is '?'.
+    assert mirror.mirror_decode(b"a\xb5(b\xb5") == "a?b?"
+    assert mirror.mirror_decode("中文".encode("gbk")) == "中文"
+
+
+def test_repair_restores_the_straddle() -> None:
+    report = mirror.repair_text("嚴(yán)謹(jǐn)?shù)淖黠L(fēng)", force=True)
+    assert report.text == "嚴謹的作風"
+    assert report.garbles == 1 and report.lost == 0
+    assert mirror.repair("嚴(yán)謹(jǐn)?shù)淖黠L(fēng)") == "严谨的作风"
+
+
+def test_genuine_annotation_and_parentheses_stay() -> None:
+    text = "綦(qí)江区GDP(国内生产总值)增长，(记者张三)报道。这是真的吗?是的。"
+    assert not mirror.is_mirror_text(text)
+    assert mirror.repair_text(text).text == text
+
+
+def test_lossless_damage_comes_back_exactly(corpus_bodies: list[str]) -> None:
+    checked = 0
+    for body in corpus_bodies:
+        if mirror.damage_losses(body) != 0:
+            continue
+        damaged = mirror.damage(body)
+        assert mirror.is_mirror_text(damaged)
+        # What the mirror started from, back in Simplified (t2s∘s2t is not always the identity).
+        assert han(mirror.repair(damaged)) == han(T2S.convert(S2T.convert(body)))
+        checked += 1
+    assert checked >= 10
+
+
+def test_other_mirror_tables_repair_too(corpus_bodies: list[str]) -> None:
+    checked = 0
+    for seed, body in enumerate(corpus_bodies[:20], start=11):
+        if mirror.damage_losses(body, seed) != 0:
+            continue
+        assert han(mirror.repair(mirror.damage(body, seed))) == han(T2S.convert(S2T.convert(body)))
+        checked += 1
+    assert checked >= 5
+
+
+def test_lossy_damage_is_marked_not_hidden(corpus_bodies: list[str]) -> None:
+    lossy = [b for b in corpus_bodies if mirror.damage_losses(b) > 0]
+    assert lossy
+    for body in lossy[:5]:
+        report = mirror.repair_text(mirror.damage(body))
+        reference = han(T2S.convert(S2T.convert(body)))
+        restored = han(T2S.convert(report.text))
+        if restored != reference:
+            assert report.lost > 0 and mirror.LOST in report.text
+
+
+def test_seed_repairs_to_clean_simplified(shared_dir: Path) -> None:
+    raw = (shared_dir / "seeds" / "xinyubao-2025-11-14-changweihui.txt").read_text(encoding="utf-8")
+    report = mirror.repair_text(raw)
+    assert report.is_mirror_copy and report.annotations > 100 and report.lost == 0
+    out = T2S.convert(report.text)
+    assert not re.search(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)", out)
+    assert "大足区委常委会举行扩大会议" in out and "新渝报讯(记者余佳通讯员徐鹏)" in out
+    # Damaging the repaired body again gives the seed back (up to the converters' variants).
+    body = [line for line in raw.split("\n") if line.strip()][:-1]
+    for line in body:
+        assert T2S.convert(mirror.damage(mirror.repair(line))) == T2S.convert(line)
+
+
+def test_repair_handles_odd_input_quickly() -> None:
+    assert mirror.repair("") == ""
+    junk = "?a)?(b)" * 2000 + "\ufffd\x00" * 100
+    assert isinstance(mirror.repair_text(junk, force=True).text, str)
