@@ -54,7 +54,8 @@ _RESIDUE = re.compile(
     r"^(?:网站专栏|发言请遵守新闻跟帖服务协议.*|.{0,10}扫一扫.*|.{0,6}分享到.*|分享|打印|【?打印(?:本页|此文)?】?|"
     r"【?关闭(?:窗口|本页)?】?|返回顶部|收藏|点赞|【?字[体号][:：]?\s*大\s*中\s*小】?.*|上一篇.*|下一篇.*|"
     r"相关(?:新闻|阅读|链接)[:：]?|(?:阅读|浏览)(?:次数|量)[:：]?\s*\d*|网友评论|我要评论|参与评论|"
-    r"手机(?:扫码|看新闻).*|微信(?:扫码|分享).*|\[?责任编辑[:：]\s*\]?|版权所有.*|Copyright.*)$",
+    r"手机(?:扫码|看新闻).*|微信(?:扫码|分享).*|\[?责任编辑[:：]\s*\]?|.{0,20}版权所有.{0,30}|(?:Copyright|©).*|"
+    r"关于我们|联系我们|网站地图|.{0,20}备案号?.{0,30}|ICP备.*)$",
     re.I,
 )
 # Residue glued to the end of a paragraph (`…会议还研究了其他事项。网站专栏`).
@@ -136,31 +137,64 @@ def parse_plain_text(text: str) -> Extracted:
     return Extracted(title=title, paragraphs=lines[head + 1 :], extractor=extractor)
 
 
+def _han_len(part: str) -> int:
+    return len(re.findall(r"[\u4e00-\u9fff0-9A-Za-z]", part))
+
+
+def _units(parts: list[str]) -> list[list[str]]:
+    """Group parts into units: two adjacent short parts of nearly equal length are one parallel
+    phrase (`冬菜飘香季 加工正当时`, a couplet), anything else stands alone."""
+    units: list[list[str]] = []
+    i = 0
+    while i < len(parts):
+        a = parts[i]
+        if i + 1 < len(parts):
+            b = parts[i + 1]
+            la, lb = _han_len(a), _han_len(b)
+            if la <= 10 and lb <= 10 and abs(la - lb) <= 2:
+                units.append([a, b])
+                i += 2
+                continue
+        units.append([a])
+        i += 1
+    return units
+
+
 def split_headline(line: str) -> tuple[str | None, str, str | None]:
     """(pre_title, title, sub_title) of a headline a copy joined with spaces.
 
-    The title is the part that names a place or body and an event (`大足区委常委会举行扩大会议`);
-    parts before it are the 引题, after it the 副题. A part after the title that is not the final
-    `X主持会议并讲话`-style 副题 moves to the 引题 when there is none (the mirrors put the title
-    first). Without any signal the first part is the title.
+    Parts are grouped into units (a couplet of two short parallel phrases is one unit). One unit is
+    one title, kept whole (`家庭医生走进宝顶镇 送健康服务上门`). Otherwise the title is the first
+    unit, unless that unit is a couplet or a later unit clearly names a place or body and an event
+    (`…举行扩大会议`, `…投产`) while it does not; units before the title are the 引题, after it the
+    副题. A unit between the title and a final `X主持会议并讲话`-style 副题 moves to the 引题 when
+    there is none (the mirrors put the title first, as the seed shows).
     """
     parts = line.split()
-    if len(parts) < 2:
+    units = _units(parts)
+    if len(units) < 2:
         return None, line, None
 
-    def title_score(part: str) -> int:
-        if _SUB_SIGNAL.search(part):
+    def score(unit: list[str]) -> int:
+        text = "".join(unit)
+        if _SUB_SIGNAL.search(text):
             return -5
-        return len(_PLACE.findall(part)) + 2 * len(_EVENT.findall(part)) + (len(part) >= 8)
+        return len(_PLACE.findall(text)) + 2 * len(_EVENT.findall(text)) + (_han_len(text) >= 8)
 
-    scores = [title_score(p) for p in parts]
-    best = max(scores)
-    anchor = scores.index(best) if best > 0 else 0
-    pre = parts[:anchor]
-    sub = parts[anchor + 1 :]
-    if not pre and len(sub) >= 2 and _SUB_SIGNAL.search(sub[-1]):
-        pre, sub = sub[:-1], sub[-1:]
-    return (" ".join(pre) or None), parts[anchor], (" ".join(sub) or None)
+    scores = [score(u) for u in units]
+    anchor = 0
+    if len(units[0]) == 2:
+        anchor = 1
+    best = max(range(anchor, len(units)), key=lambda i: (scores[i], -i))
+    if scores[best] >= scores[anchor] + 2:
+        anchor = best
+    pre = [p for u in units[:anchor] for p in u]
+    sub_units = units[anchor + 1 :]
+    if not pre and len(sub_units) >= 2 and _SUB_SIGNAL.search("".join(sub_units[-1])):
+        pre = [p for u in sub_units[:-1] for p in u]
+        sub_units = sub_units[-1:]
+    sub = [p for u in sub_units for p in u]
+    return (" ".join(pre) or None), " ".join(units[anchor]), (" ".join(sub) or None)
 
 
 def _simplify(text: str | None) -> str | None:
@@ -290,7 +324,7 @@ def clean(
     source = source or byline.source
 
     # 6. Headline.
-    if title and not pre and not sub and " " in title:
+    if title and not pre and not sub and " " in title and (is_mirror or ex.extractor.startswith("plain_text")):
         split = split_headline(title)
         if split[0] or split[2]:
             pre, title, sub = split

@@ -116,26 +116,35 @@ def event_date(text: str, published: date | None) -> date | None:
     for vague in _VAGUE:
         if head.startswith(vague):
             return None
+    # The earliest date expression in the sentence is the dateline.
+    found: list[tuple[int, date | None]] = []
     m = _DATELINE_FULL.search(head)
     if m:
         month, day = int(m["m"]), int(m["d"])
         if m["y"]:
-            return _safe_date(int(m["y"]), month, day)
-        if published is None:
-            return None
-        year = published.year - 1 if month > published.month else published.year
-        return _safe_date(year, month, day)
+            found.append((m.start(), _safe_date(int(m["y"]), month, day)))
+        elif published is not None:
+            year = published.year - 1 if month > published.month else published.year
+            found.append((m.start(), _safe_date(year, month, day)))
+        else:
+            found.append((m.start(), None))
     for word, offset in _DATELINE_RELATIVE.items():
-        if head.startswith(word) or re.match(rf"^[^，,。]{{0,12}}{word}", head):
-            return published + timedelta(days=offset) if published else None
+        at = head.find(word)
+        if 0 <= at <= 12:
+            found.append((at, published + timedelta(days=offset) if published else None))
     m = _DATELINE_DAY.search(head)
-    if m and m.start() <= 12 and published is not None:
-        day = int(m["d"])
-        year, month = published.year, published.month
-        if day > published.day:
-            year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-        return _safe_date(year, month, day)
-    return None
+    if m and m.start() <= 12:
+        resolved = None
+        if published is not None:
+            day = int(m["d"])
+            year, month = published.year, published.month
+            if day > published.day:
+                year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+            resolved = _safe_date(year, month, day)
+        found.append((m.start(), resolved))
+    if not found:
+        return None
+    return min(found, key=lambda item: item[0])[1]
 
 
 def _safe_date(year: int, month: int, day: int) -> date | None:
