@@ -94,8 +94,10 @@ class WarcArchive:
             return
         url = response.url  # the real URL: offline routing rewrites below this signal's view
         path = request.url.split("/", 3)[3] if request.url.count("/") >= 3 else ""
+        # Twisted adds Host on the wire; the record names the real host, as the site saw it.
+        host = [("Host", url.split("/", 3)[2])] if url.count("/") >= 2 else []
         req_headers = StatusAndHeaders(
-            f"{request.method} /{path} HTTP/1.1", _header_pairs(request.headers), is_http_request=True
+            f"{request.method} /{path} HTTP/1.1", host + _header_pairs(request.headers), is_http_request=True
         )
         req_rec = self._writer.create_warc_record(
             url, "request", payload=BytesIO(request.body or b""), http_headers=req_headers

@@ -53,6 +53,9 @@ EXTENSIONS = {
     "spiders.extensions.CrawlReport": 510,
 }
 
+# No control servers inside a crawl: neither the telnet console nor Scrapy 2.19's remote-control
+# HTTP endpoint (it executes code sent to it and writes job files).
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -126,7 +126,7 @@ def build_sites(
     return sites
 
 
-def publication_dates(sites: dict[str, Site], stories_dir: Path | None = None) -> tuple[date, date] | None:
+def publication_dates(content_dir: Path | None = None) -> tuple[date, date] | None:
     """First and last publication date over the stories (for the `quxian sites` banner)."""
-    days = [d for s in load_stories(stories_dir or default_content_dir()) for d in s.runs.values()]
+    days = [d for s in load_stories(content_dir or default_content_dir()) for d in s.runs.values()]
     return (min(days), max(days)) if days else None

@@ -82,7 +82,7 @@ MOVED_PAGE = (
     '<meta http-equiv="refresh" content="5;url=/"></head><body><p>您访问的页面已迁移或已删除，'
     "5秒后返回首页。</p></body></html>"
 )
-_CHARSET = re.compile(rb"charset\s*=\s*[\"']?([A-Za-z0-9_-]+)", re.I)
+_CHARSET = re.compile(rb"(charset\s*=\s*[\"']?)([A-Za-z0-9_-]+)", re.I)
 
 
 @dataclass(frozen=True)
@@ -335,8 +335,8 @@ class FaultHandler(SitesHandler):
     def _recoded(self, path: str, actual: str, declared: str, send_body: bool) -> None:
         body, ctype = self._page(self._host(), path)
         m = _CHARSET.search(ctype.encode())
-        text = body.decode(m.group(1).decode() if m else "utf-8", errors="replace")
-        data = _CHARSET.sub(b"charset=" + declared.encode(), text.encode(actual, errors="xmlcharrefreplace"))
+        text = body.decode(m.group(2).decode() if m else "utf-8", errors="replace")
+        data = _CHARSET.sub(rb"\g<1>" + declared.encode(), text.encode(actual, errors="xmlcharrefreplace"))
         self._send(200, data, f"text/html; charset={declared}", send_body)
 
     def _fault_gbk_as_utf8(self, fault: Fault, path: str, looped: bool, send_body: bool) -> None:

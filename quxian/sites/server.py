@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from quxian.sites.build import build_sites, default_content_dir, publication_dates
+from quxian.sites.build import build_sites, publication_dates
 from quxian.sites.pages import Site
 
 log = logging.getLogger(__name__)
@@ -94,13 +95,15 @@ def make_server(
 def run(port: int = 8765, content_dir: Path | None = None) -> int:
     """Serve until Ctrl-C, printing the URL, the hosts served and the date range."""
     server = make_server(port=port, content_dir=content_dir)
-    days = publication_dates(server.sites, content_dir or default_content_dir())
+    days = publication_dates(content_dir)
     print(f"offline outlet sites on {server.base_url} (set QUXIAN_OFFLINE_URL={server.base_url})")
     for host, site in sorted(server.sites.items()):
         print(f"  {host:24} {site.outlet_id:12} {len(site.pages):4} pages")
     if days:
         print(f"publication dates {days[0].isoformat()} .. {days[1].isoformat()}")
     sys.stdout.flush()
+    # SIGTERM (a service manager, `kill`) stops it the same way as Ctrl-C.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -8,7 +8,7 @@ runs it.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -42,8 +42,6 @@ class Story:
     photographers: tuple[str, ...] = ()
     editor: str | None = None
     template: str | None = None
-    # The seed story carries its own lead and is rendered from the seed file, not from YAML.
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _as_date(value: object, where: str) -> date:
