@@ -102,9 +102,12 @@ def hbar_chart(
         y = top + i * (bar_height + gap)
         bw = max(0.0, b.value) * scale
         tip = b.tip or f"{b.label}: {b.note or _fmt(b.value)}"
+        # A flagged row's label takes its colour too: a zero-length bar shows no colour at all.
+        label_fill = f' fill="{TONES[b.tone]}"' if b.tone in ("warn", "broken") else ""
         body.append(
             f'<g class="bar"><title>{escape(tip)}</title>'
-            f'<text x="{label_w - 6:.1f}" y="{y + bar_height - 4}" text-anchor="end">{escape(b.label)}</text>'
+            f'<text x="{label_w - 6:.1f}" y="{y + bar_height - 4}" text-anchor="end"{label_fill}>'
+            f"{escape(b.label)}</text>"
             f'<rect x="{label_w:.1f}" y="{y}" width="{bw:.1f}" height="{bar_height}" '
             f'fill="{TONES.get(b.tone, TONES["default"])}"/>'
             f'<text x="{label_w + bw + 4:.1f}" y="{y + bar_height - 4}">{escape(b.note or _fmt(b.value))}</text>'
