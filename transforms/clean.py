@@ -74,6 +74,14 @@ _EVENT = re.compile(
 )
 
 
+def _is_residue(line: str) -> bool:
+    """A line of chrome only: one residue item, or several side by side (`【打印】 【关闭】`)."""
+    if _RESIDUE.match(line):
+        return True
+    tokens = line.split()
+    return len(tokens) > 1 and all(_RESIDUE.match(t) for t in tokens)
+
+
 def _empty(reason: str | None = None, repairs: list[str] | None = None) -> dict[str, Any]:
     return {
         "pre_title": None,
@@ -285,7 +293,7 @@ def clean(
             m = _HEADER_AUTHOR.search(line)
             if m and m.group("author"):
                 bl.parse_author_line(m.group("author"), byline)
-        elif _RESIDUE.match(line) or (is_mirror and is_keyword_line(line) and not _looks_like_lead(line)):
+        elif _is_residue(line) or (is_mirror and is_keyword_line(line) and not _looks_like_lead(line)):
             pass
         elif bl.FOOTER.match(line) and len(line) <= 40:
             bl.parse_footer(line, byline)
@@ -293,10 +301,12 @@ def clean(
             break
         lines.pop(0)
         dropped += 1
+    trailing: list[str] = []
+    scratch = bl.Byline()  # only to recognise lines; they are parsed in page order below
     while lines:  # trailing: footers, credits, residue
         line = lines[-1]
-        if _RESIDUE.match(line) or bl.parse_footer(line, byline) or bl.parse_credit(line, byline):
-            lines.pop()
+        if _is_residue(line) or bl.parse_footer(line, scratch) or bl.parse_credit(line, scratch):
+            trailing.insert(0, lines.pop())
             dropped += 1
             continue
         tail = _RESIDUE_TAIL.search(line)
@@ -305,20 +315,23 @@ def clean(
             dropped += 1
             continue
         break
+
+    # 5. Lead, author row, then the closing lines, in page order.
+    after_lead = bl.parse_lead(lines[0], byline) if lines else ""
+    if author_line:
+        bl.parse_author_line(author_line, byline)
     kept = []
     for line in lines:  # residue in the middle (mirror pages scatter it), caption photo credits
-        if _RESIDUE.match(line):
+        if _is_residue(line):
             dropped += 1
             continue
         kept.append(bl.strip_trailing_photo_credit(line, byline))
     lines = [line for line in kept if line]
+    for line in trailing:
+        if not _is_residue(line) and not bl.parse_footer(line, byline):
+            bl.parse_credit(line, byline)
     if dropped:
         repairs.append(f"residue_lines:{dropped}")
-
-    # 5. Lead and author row.
-    after_lead = bl.parse_lead(lines[0], byline) if lines else ""
-    if author_line:
-        bl.parse_author_line(author_line, byline)
     if source:
         source = re.sub(r"^\s*来源\s*[:：]\s*", "", punct.normalize(source)) or None
     source = source or byline.source
