@@ -39,7 +39,7 @@ _URL_DATES = (
     re.compile(r"(?<!\d)(?P<y>20\d{2})(?P<m>\d{2})(?P<d>\d{2})(?!\d)"),  # …/20251114/…
 )
 
-_DATELINE_FULL = re.compile(r"(?:(?P<y>\d{4})年)?(?P<m>\d{1,2})月(?P<d>\d{1,2})日")
+_DATELINE_FULL = re.compile(r"(?:(?P<y>\d{4})年)?(?P<m>\d{1,2})月(?P<d>\d{1,2})日(?![前内])")
 _DATELINE_DAY = re.compile(r"(?<![\d月])(?P<d>\d{1,2})日(?!前)")
 _DATELINE_RELATIVE = {"当日": 0, "当天": 0, "今天": 0, "今日": 0, "昨天": -1, "昨日": -1, "前天": -2}
 _VAGUE = ("近日", "日前", "近期", "前不久", "近来", "此前")
@@ -109,8 +109,9 @@ def resolve_published(
 def event_date(text: str, published: date | None) -> date | None:
     """The date a dateline at the start of `text` refers to, resolved against `published`.
 
-    Only the first sentence is read (up to `。`, at most 40 characters), so a date later in the
-    story is never taken for the dateline.
+    Only the start of the first sentence is read (a date must begin within its first 12
+    characters, `记者11月14日从…获悉` included), so a date later in the story is never taken for
+    the dateline; `12月31日前` (a deadline) is not a dateline.
     """
     head = text[:40].split("。")[0]
     for vague in _VAGUE:
@@ -119,7 +120,7 @@ def event_date(text: str, published: date | None) -> date | None:
     # The earliest date expression in the sentence is the dateline.
     found: list[tuple[int, date | None]] = []
     m = _DATELINE_FULL.search(head)
-    if m:
+    if m and m.start() <= 12:
         month, day = int(m["m"]), int(m["d"])
         if m["y"]:
             found.append((m.start(), _safe_date(int(m["y"]), month, day)))
