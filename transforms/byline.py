@@ -65,6 +65,11 @@ _TEXT_PHOTO_CREDIT = re.compile(rf"^(?P<text>[{_HAN}\s、]{{1,20}}?)\s*/\s*文\s
 _PAREN_CREDIT = re.compile(rf"^[{_OPEN}](?P<names>[{_HAN}·\s、]{{2,40}})[{_CLOSE}]$")
 
 
+_CAPTION_CREDIT = re.compile(
+    rf"[{_OPEN}]\s*(?:(?:{_ROLE_RE})\s*)?(?P<names>[{_HAN}][{_HAN}\s、]{{0,20}}?)\s*摄\s*[{_CLOSE}]\s*$"
+)
+
+
 @dataclass
 class Byline:
     """People by role and the outlets a byline names. Lists keep first-seen order, no duplicates."""
@@ -209,7 +214,9 @@ def parse_credit(line: str, byline: Byline) -> bool:
 
 def strip_trailing_photo_credit(paragraph: str, byline: Byline) -> str:
     """A caption ending in `(记者 杨文广 摄)` keeps its text; the credit moves to photographers."""
-    m = re.search(rf"[{_OPEN}]\s*(?:(?:{_ROLE_RE})\s*)?(?P<names>[{_HAN}][{_HAN}\s、]{{0,20}}?)\s*摄\s*[{_CLOSE}]\s*$", paragraph)
+    if "摄" not in paragraph[-30:]:
+        return paragraph
+    m = _CAPTION_CREDIT.search(paragraph)
     if not m:
         return paragraph
     names = split_names(m.group("names"))

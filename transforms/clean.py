@@ -32,6 +32,8 @@ MAX_TEXT_CHARS = 1_000_000
 MIN_BODY_HAN = 10
 # Share of Han characters that only Traditional script writes, above which a text is converted.
 TRADITIONAL_SHARE = 0.03
+# How much of the start of a text the script test reads.
+SAMPLE_CHARS = 4000
 
 _T2S = opencc.OpenCC("t2s")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -72,6 +74,14 @@ _PLACE = re.compile(r"区|县|镇|街道|乡|村|市|委|政府|中心|学校|�
 _EVENT = re.compile(
     r"举行|召开|开幕|闭幕|开市|开班|开工|投产|发布|启动|完成|举办|开展|亮相|签约|进入|走进|推进会|会议|开赛|通过|印发|揭牌|落地|竣工"
 )
+
+
+def _has_han(text: str, count: int) -> bool:
+    """At least `count` Han characters (stops early: bodies can be long)."""
+    for i, _ in enumerate(_HAN.finditer(text), start=1):
+        if i >= count:
+            return True
+    return False
 
 
 def _is_residue(line: str) -> bool:
@@ -244,11 +254,11 @@ def clean(
 
     # 1. Spam-mirror repair, on title and body together so that a shifted run crossing a line
     # break stays whole and the evidence of the headline counts.
+    # Spam keyword lines above the headline are evidence too: then one mark is enough.
     joined = "\n".join([title or "", *lines])
-    annotations, garbles = mirror.detect(joined)
-    is_mirror = annotations + 2 * garbles >= 3 or (spam_lines > 0 and annotations + garbles >= 1)
+    report = mirror.repair_text(joined, min_marks=1 if spam_lines else 3)
+    is_mirror = report.is_mirror_copy
     if is_mirror:
-        report = mirror.repair_text(joined, force=True)
         repaired = report.text.split("\n")
         title = repaired[0] or None
         lines = [line for line in repaired[1:] if line.strip()]
@@ -262,7 +272,7 @@ def clean(
 
     # 2. Traditional → Simplified when the text is Traditional (t2s on Simplified text is not the
     # identity for every character, so genuine Simplified text is left alone).
-    sample = "\n".join([title or "", *lines[:20]])
+    sample = "\n".join([title or "", *lines[:20]])[:SAMPLE_CHARS]
     han = len(_HAN.findall(sample))
     traditional = len(_TRADITIONAL.findall(sample))
     source = ex.source if isinstance(ex.source, str) else None
@@ -375,6 +385,6 @@ def clean(
         event_date=event,
         is_mirror_copy=is_mirror,
     )
-    if len(_HAN.findall(body)) < MIN_BODY_HAN:
+    if not _has_han(body, MIN_BODY_HAN):
         out.update(is_article=False, reason=f"no article text (fewer than {MIN_BODY_HAN} Han characters)")
     return out

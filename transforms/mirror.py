@@ -149,8 +149,19 @@ def _readings(char: str) -> tuple[str, ...]:
     return tuple(value.split(",")) if value else ()
 
 
+def _readings_fast(char: str) -> tuple[str, ...]:
+    """`_readings`, from the table built at import for GBK characters."""
+    found = _GBK_READINGS.get(char)
+    return found if found is not None else _readings(char)
+
+
 def _build_tables() -> tuple[
-    dict[str, tuple[bytes, ...]], frozenset[str], frozenset[str], frozenset[str], dict[tuple[int, str], tuple[int, ...]]
+    dict[str, tuple[bytes, ...]],
+    frozenset[str],
+    frozenset[str],
+    frozenset[str],
+    dict[tuple[int, str], tuple[int, ...]],
+    dict[str, tuple[str, ...]],
 ]:
     """Read-only lookup tables built once at import (immutable after construction):
 
@@ -159,10 +170,12 @@ def _build_tables() -> tuple[
     - the less common but ordinary ones (GB2312 level 2 and their Traditional forms);
     - every pinyin syllable pypinyin knows (to tell a garble `?shù)` from a real question mark);
     - (first byte, reading) → the second bytes that make a GBK character with that reading (to
-      find the byte a garble lost).
+      find the byte a garble lost);
+    - the readings of every GBK character.
     """
     inverse: dict[str, list[bytes]] = {}
     by_reading: dict[tuple[int, str], list[int]] = {}
+    readings: dict[str, tuple[str, ...]] = {}
     level1: list[str] = []
     level2: list[str] = []
     for lead in range(0x81, 0xFF):
@@ -172,7 +185,10 @@ def _build_tables() -> tuple[
                 char = pair.decode("gbk")
             except UnicodeDecodeError:
                 continue
-            for reading in _readings(char):
+            char_readings = _readings(char)
+            if char_readings:
+                readings[char] = char_readings
+            for reading in char_readings:
                 by_reading.setdefault((lead, reading), []).append(trail)
             folded = unicodedata.normalize("NFKC", char)
             if folded != char:
@@ -187,10 +203,10 @@ def _build_tables() -> tuple[
     syllables = frozenset(s for value in _PINYIN.values() for s in value.split(","))
     frozen = {key: tuple(value) for key, value in inverse.items()}
     index = {key: tuple(value) for key, value in by_reading.items()}
-    return frozen, common - {"\n"}, ordinary - common - {"\n"}, syllables, index
+    return frozen, common - {"\n"}, ordinary - common - {"\n"}, syllables, index, readings
 
 
-_NFKC_INVERSE, _COMMON, _ORDINARY, _SYLLABLES, _SECOND_BYTES = _build_tables()
+_NFKC_INVERSE, _COMMON, _ORDINARY, _SYLLABLES, _SECOND_BYTES, _GBK_READINGS = _build_tables()
 # Multi-character NFKC results ('...' from '…', '(1)' from '⑴'), by first character.
 _MULTI_NFKC: dict[str, tuple[str, ...]] = {
     first: tuple(sorted((k for k in _NFKC_INVERSE if len(k) > 1 and k[0] == first), key=len, reverse=True))
@@ -209,12 +225,21 @@ class RepairReport:
     lost: int  # characters whose bytes the damage destroyed (shown as LOST)
 
 
+def _annotations(text: str) -> dict[int, int]:
+    """Start → end of every `(pinyin)` whose pinyin is a reading of the character before it."""
+    return {
+        m.start(2) - 1: m.end() for m in _ANNOTATED_CHAR.finditer(text) if m.group(2) in _readings_fast(m.group(1))
+    }
+
+
 def detect(text: str) -> tuple[int, int]:
     """Count mirror evidence: (annotations whose pinyin is a reading of the character before them,
     garbles `?py)` whose py is a pinyin syllable). Cheap: a regex pass and dictionary lookups."""
-    annotations = sum(1 for m in _ANNOTATED_CHAR.finditer(text) if m.group(2) in _readings(m.group(1)))
-    garbles = sum(1 for m in _GARBLE.finditer(text) if m.group(1) in _SYLLABLES)
-    return annotations, garbles
+    return len(_annotations(text)), _garbles(text)
+
+
+def _garbles(text: str) -> int:
+    return sum(1 for m in _GARBLE.finditer(text) if m.group(1) in _SYLLABLES) if "?" in text else 0
 
 
 def is_mirror_text(text: str) -> bool:
@@ -335,7 +360,7 @@ def _shifted_steps(text: str, pos: int, pending: int, tail: bytes | str) -> list
     if char == "(":
         m = _ANNOTATION.match(text, pos)
         needle = _needle_char(tail)
-        if m and needle and m.group(1) in _readings(needle):
+        if m and needle and m.group(1) in _readings_fast(needle):
             return [(m.end(), 0, pending, tail, "", 0)]
     if char == "?":
         m = _GARBLE.match(text, pos)
@@ -384,7 +409,13 @@ def _shifted_steps(text: str, pos: int, pending: int, tail: bytes | str) -> list
 
 
 def _aligned_steps(
-    text: str, pos: int, tail: bytes | str, mirror: bool, annotated: dict[int, int], lone: list[int]
+    text: str,
+    pos: int,
+    tail: bytes | str,
+    mirror: bool,
+    annotated: dict[int, int],
+    lone: list[int],
+    penalties: dict[tuple[int, int], int],
 ) -> list[tuple[int, int, int | None, bytes | str, str, int]]:
     """Ways to read text from `pos` while the decoder is aligned (see `_shifted_steps`).
 
@@ -405,15 +436,18 @@ def _aligned_steps(
         chunk = "".join(pieces)
         if not chunk:
             return [(end, 0, None, tail, "", 0)]
-        penalty = _chunk_penalty(chunk) if mirror else 0
-        penalty += COST_LONE_LATIN * (bisect.bisect_left(lone, end) - bisect.bisect_left(lone, pos))
+        penalty = penalties.get((pos, end))
+        if penalty is None:
+            penalty = _chunk_penalty(chunk) if mirror else 0
+            penalty += COST_LONE_LATIN * (bisect.bisect_left(lone, end) - bisect.bisect_left(lone, pos))
+            penalties[(pos, end)] = penalty
         return [(end, penalty, None, chunk[-1], chunk, 0)]
     char = text[pos]
     steps: list[tuple[int, int, int | None, bytes | str, str, int]] = []
     if mirror and char == "(":
         a = _ANNOTATION.match(text, pos)
         needle = _needle_char(tail)
-        if a and needle and a.group(1) in _readings(needle):
+        if a and needle and a.group(1) in _readings_fast(needle):
             return [(a.end(), 0, None, tail, "", 0)]
     if mirror and char == "?":
         g = _GARBLE.match(text, pos)
@@ -429,26 +463,24 @@ def _aligned_steps(
     return [(pos + 1, 0, None, char, char, 0)]
 
 
-def repair_text(text: str, *, force: bool = False, beam: int = 24) -> RepairReport:
+def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int = 24) -> RepairReport:
     """Undo mirror damage on one text (all paragraphs joined by newlines, so that shifted runs that
     cross a line end stay intact). Returns Traditional text; `repair` adds t2s.
 
-    Unless `force`, text that `is_mirror_text` does not flag comes back unchanged. The search keeps,
+    Unless `force`, text with fewer than `min_marks` mirror marks (annotations + 2 × garbles, see
+    `is_mirror_text`) comes back unchanged and unflagged. The search keeps,
     for every position, the best-scoring reading per decoder state (aligned, or one byte off with a
     given pending lead byte); readings are scored by how ordinary the decoded characters are.
     """
-    annotations, garbles = detect(text)
-    mirror = force or annotations + 2 * garbles >= 3
+    annotated = _annotations(text)
+    annotations, garbles = len(annotated), _garbles(text)
+    mirror = force or annotations + 2 * garbles >= min_marks
     if not mirror:
         return RepairReport(text, False, 0, 0, 0)
     import heapq
 
     lone = [i for m in _LONE_LATIN.finditer(text) for i in range(m.start(), m.end())]
-    annotated = {
-        m.start(2) - 1: m.end()
-        for m in _ANNOTATED_CHAR.finditer(text)
-        if m.group(2) in _readings(m.group(1))
-    }
+    chunk_penalties: dict[tuple[int, int], int] = {}  # per call: hypotheses share aligned runs
 
     # pos -> {(pending, tail): (score, node, lost)}; node = (piece, parent) linked list.
     frontier: dict[int, dict[tuple, tuple[int, tuple | None, int]]] = {0: {(None, b""): (0, None, 0)}}
@@ -466,7 +498,7 @@ def repair_text(text: str, *, force: bool = False, beam: int = 24) -> RepairRepo
             if score > best + 30:
                 continue
             if pending is None:
-                steps = _aligned_steps(text, pos, tail, mirror, annotated, lone)
+                steps = _aligned_steps(text, pos, tail, mirror, annotated, lone, chunk_penalties)
             else:
                 steps = _shifted_steps(text, pos, pending, tail)
             for next_pos, penalty, next_pending, next_tail, piece, lost_here in steps:

@@ -18,6 +18,7 @@ _URL = re.compile(r"(?:https?|ftp)://[^\s\u4e00-\u9fff，。]+|www\.[A-Za-z0-9.-
 _MARK = re.compile(rf"(?<=[{_CJK}])\s*([,:;!?])\s*|\s*([,:;!?])\s*(?=[{_CJK}])")
 _PAIR = re.compile(r"\(([^()\n]*)\)")
 _HAS_HAN = re.compile(r"[\u4e00-\u9fff]")
+_ASCII_MARK = re.compile(r"[,:;!?()]")
 # A space beside a full-width mark is layout, not text.
 _AROUND_WIDE = re.compile(r" ?([，。；：！？（）、]) ?")
 
@@ -35,6 +36,8 @@ def _widen_marks(segment: str) -> str:
 
 
 def _widen_pairs(segment: str) -> str:
+    if "(" not in segment:
+        return segment
     def pair(m: re.Match[str]) -> str:
         start = m.start()
         left = segment[start - 1] if start > 0 else ""
@@ -54,11 +57,14 @@ def normalize(text: str) -> str:
     text = normalize_space(text)
     if not text:
         return text
+    if text.isascii() or not _ASCII_MARK.search(text):
+        return text  # nothing to widen (the common case for clean Simplified text)
     pieces: list[str] = []
     last = 0
-    for m in _URL.finditer(text):
+    for m in _URL.finditer(text) if ("//" in text or "www." in text) else ():
         pieces.append(_widen_pairs(_widen_marks(text[last : m.start()])))
         pieces.append(m.group(0))
         last = m.end()
     pieces.append(_widen_pairs(_widen_marks(text[last:])))
-    return _AROUND_WIDE.sub(r"\1", "".join(pieces))
+    text = "".join(pieces)
+    return _AROUND_WIDE.sub(r"\1", text) if " " in text else text
