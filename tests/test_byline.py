@@ -76,3 +76,34 @@ def test_caption_credit_is_moved() -> None:
     b = bl.Byline()
     assert bl.strip_trailing_photo_credit("图为演出现场。（记者 杨文广 摄）", b) == "图为演出现场。"
     assert b.photographers == ["杨文广"]
+
+
+@pytest.mark.parametrize(
+    ("line", "outlet", "reporters", "correspondents"),
+    [
+        ("半月谈记者 史卫燕", "半月谈", ["史卫燕"], []),
+        ("本报记者 王五", None, ["王五"], []),
+        ("记者 张 玲 通讯员 李四", None, ["张玲"], ["李四"]),
+    ],
+)
+def test_byline_paragraphs(line: str, outlet: str | None, reporters: list[str], correspondents: list[str]) -> None:
+    b = bl.Byline()
+    assert bl.parse_byline_line(line, b)
+    assert (b.source_outlet, b.reporters, b.correspondents) == (outlet, reporters, correspondents)
+
+
+@pytest.mark.parametrize("line", ["记者从区里获悉", "会议还研究了其他事项", "区委书记徐晓勇主持会议并讲话。"])
+def test_sentences_are_not_byline_paragraphs(line: str) -> None:
+    b = bl.Byline()
+    assert not bl.parse_byline_line(line, b)
+    assert not b.has_authors()
+
+
+def test_glued_and_bare_credits() -> None:
+    b = bl.Byline()
+    assert bl.strip_glued_credit("这座城英雄的城！（评论员 罗博 萧海川）", b) == "这座城英雄的城！"
+    assert b.reporters == ["罗博", "萧海川"]
+    for keep in ("经济增长（国内生产总值）", "全文完（完）", "他这样说（张三）"):
+        assert bl.strip_glued_credit(keep, b) == keep
+    assert bl.strip_bare_photo_credit("花生地里正录制视频 李尕 摄", b) == "花生地里正录制视频"
+    assert b.photographers == ["李尕"]

@@ -28,6 +28,7 @@ ROLES: tuple[tuple[str, str], ...] = (
     ("实习记者", "trainee_reporters"),
     ("实习生", "trainee_reporters"),
     ("通讯员", "correspondents"),
+    ("评论员", "reporters"),
     ("记者", "reporters"),
     ("摄影", "photographers"),
     ("摄像", "photographers"),
@@ -68,6 +69,19 @@ _PAREN_CREDIT = re.compile(rf"^[{_OPEN}](?P<names>[{_HAN}·\s、]{{2,40}})[{_CLO
 _CAPTION_CREDIT = re.compile(
     rf"[{_OPEN}]\s*(?:(?:{_ROLE_RE})\s*)?(?P<names>[{_HAN}][{_HAN}\s、]{{0,20}}?)\s*摄\s*[{_CLOSE}]\s*$"
 )
+
+
+# A paragraph that is only a byline: `半月谈记者 史卫燕`, `记者 张三 通讯员 李四`, `本报记者 王五`.
+_NAME = rf"(?:[{_HAN}]\s[{_HAN}]|[{_HAN}]{{2,3}})"
+_BYLINE_LINE = re.compile(
+    rf"^(?P<outlet>[{_HAN}]{{0,8}}?)\s*(?:(?:{_ROLE_RE})\s*{_NAME}(?:[\s、]+{_NAME})*\s*)+$"
+)
+# A credit glued to the end of the last paragraph: `…英雄的城！（评论员 罗博 萧海川）`.
+_GLUED_CREDIT = re.compile(
+    rf"[{_OPEN}]\s*(?:(?P<role>{_ROLE_RE})\s*)?(?P<names>[{_HAN}]{{2,4}}(?:[\s、]+[{_HAN}]{{2,4}}){{0,4}})\s*[{_CLOSE}]\s*$"
+)
+# A caption ending in a bare photo credit: `…正录制视频 李尕 摄`.
+_BARE_PHOTO = re.compile(rf"\s(?:(?:{_ROLE_RE})\s*)?(?P<names>[{_HAN}]{{2,4}}(?:\s+[{_HAN}]{{2,4}}){{0,2}})\s+摄\s*$")
 
 
 @dataclass
@@ -223,4 +237,48 @@ def strip_trailing_photo_credit(paragraph: str, byline: Byline) -> str:
     if not names:
         return paragraph
     byline.add("photographers", names)
+    return paragraph[: m.start()].rstrip()
+
+
+def parse_byline_line(line: str, byline: Byline) -> bool:
+    """If the paragraph is only a byline (`半月谈记者 史卫燕`), move it into `byline`; True if so."""
+    stripped = line.strip()
+    if len(stripped) > 40 or not _BYLINE_LINE.match(stripped):
+        return False
+    m = _BYLINE_LINE.match(stripped)
+    outlet = m.group("outlet") if m else ""
+    found = Byline()
+    parse_people(stripped[len(outlet) :] if outlet else stripped, found)
+    if not found.has_authors():
+        return False
+    for role in ("reporters", "trainee_reporters", "correspondents", "photographers"):
+        byline.add(role, getattr(found, role))
+    if outlet and outlet not in ("本报", "本台", "本网"):
+        byline.source_outlet = byline.source_outlet or outlet
+    return True
+
+
+def strip_glued_credit(paragraph: str, byline: Byline) -> str:
+    """A credit in parentheses at the very end of the last paragraph (`（评论员 罗博 萧海川）`,
+    `（杨琢 李海）`) moves to the byline; the paragraph keeps its text. Parentheses holding
+    anything else (`（完）`, `（国内生产总值）`) stay."""
+    m = _GLUED_CREDIT.search(paragraph)
+    if not m or m.start() == 0:
+        return paragraph
+    names = split_names(m.group("names"))
+    role = m.group("role")
+    if not names or (not role and len(names) < 2 and " " not in m.group("names")):
+        return paragraph  # a single unprefixed word is more likely a remark than a credit
+    byline.add(_ROLE_FIELD[role] if role else "reporters", names)
+    return paragraph[: m.start()].rstrip()
+
+
+def strip_bare_photo_credit(paragraph: str, byline: Byline) -> str:
+    """A short caption ending in `NAME 摄` without parentheses: the credit moves to photographers."""
+    if len(paragraph) > 80 or "摄" not in paragraph[-6:]:
+        return paragraph
+    m = _BARE_PHOTO.search(paragraph)
+    if not m or m.start() == 0:
+        return paragraph
+    byline.add("photographers", split_names(m.group("names")))
     return paragraph[: m.start()].rstrip()

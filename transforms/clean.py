@@ -236,7 +236,15 @@ def clean(
     """Clean one extracted article (module docstring). Never raises on odd text."""
     repairs: list[str] = []
     if not ex.is_article:
-        return _empty(ex.reason or "not an article")
+        out = _empty(ex.reason or "not an article")
+        # The date still helps whoever reads the quarantine.
+        out["published_at"] = dates.resolve_published(
+            page=ex.published_at if isinstance(ex.published_at, datetime) else None,
+            hint=published_hint,
+            url=url,
+            fetched_at=fetched_at,
+        )[0]
+        return out
     paragraphs_in = [p for p in (ex.paragraphs or []) if isinstance(p, str)]
     heads = [h if isinstance(h, str) else None for h in (ex.pre_title, ex.title, ex.sub_title)]
     size = sum(len(p) for p in paragraphs_in) + sum(len(h or "") for h in heads)
@@ -326,7 +334,10 @@ def clean(
             continue
         break
 
-    # 5. Lead, author row, then the closing lines, in page order.
+    # 5. Lead (or a byline paragraph), author row, then the closing lines, in page order.
+    while lines and bl.parse_byline_line(lines[0], byline):
+        lines.pop(0)
+        repairs.append("byline_line")
     after_lead = bl.parse_lead(lines[0], byline) if lines else ""
     if author_line:
         bl.parse_author_line(author_line, byline)
@@ -335,8 +346,10 @@ def clean(
         if _is_residue(line):
             dropped += 1
             continue
-        kept.append(bl.strip_trailing_photo_credit(line, byline))
+        kept.append(bl.strip_bare_photo_credit(bl.strip_trailing_photo_credit(line, byline), byline))
     lines = [line for line in kept if line]
+    if lines and not trailing:
+        lines[-1] = bl.strip_glued_credit(lines[-1], byline)
     for line in trailing:
         if not _is_residue(line) and not bl.parse_footer(line, byline):
             bl.parse_credit(line, byline)
