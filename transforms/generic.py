@@ -66,7 +66,7 @@ TRAFILATURA_OPTIONS = {
     "include_images": False,
     "with_metadata": False,
     "deduplicate": False,
-    "favor_precision": False,
+    "favor_precision": True,
 }
 
 
