@@ -309,3 +309,17 @@ def test_edition_links_on_real_founder_node_page():
     assert len(pages) == 8 and pages[0].endswith("/2023-02/10/node_2.htm")
     no_page_list = re.sub(r"id=pageLink\s*", "", html)
     assert set(edition_page_links("founder_classic", no_page_list, url)) == set(pages)
+
+
+def test_xinyubao_edition_links_relative_and_same_day_only():
+    url = "https://xyb.txdzw.com/Html/2025-11-14/index.html"
+    html = """<html><body><div class="bm"><h3>A1:要闻</h3><ul><li><a href="24611.html">示例一</a></li>
+    <li><a href="/Html/2025-11-14/24612.html">示例二</a></li><li><a href="../2025-11-13/24580.html">昨日</a></li></ul></div>
+    <a href="/about.html">关于我们</a></body></html>"""
+    assert edition_article_links("xinyubao", html, url) == [
+        "https://xyb.txdzw.com/Html/2025-11-14/24611.html",
+        "https://xyb.txdzw.com/Html/2025-11-14/24612.html",
+    ]
+    # No links at all: article URLs named in a script still count.
+    script = '<html><body><script>var a=["/Html/2025-11-14/24613.html","/Html/2025-11-13/24581.html"];</script></body></html>'
+    assert edition_article_links("xinyubao", script, url) == ["https://xyb.txdzw.com/Html/2025-11-14/24613.html"]

@@ -61,7 +61,7 @@ _COPYRIGHT = re.compile(r"版权所有|ICP备|Copyright|©|\(c\)\s*\d{4}", re.I)
 _END_KEEP = re.compile(r"^(?:终审|责任编辑|编辑)\s*[:：]")
 
 _CONTENT_HREF = re.compile(r"content_[\d_]+\.html?", re.I)
-_XYB_ARTICLE_HREF = re.compile(r"/Html/\d{4}-\d{2}-\d{2}/\d+\.html")
+_XYB_ARTICLE_HREF = re.compile(r"^/Html/\d{4}-\d{2}-\d{2}/\d+\.html$")
 _NODE_HREF = re.compile(r"(?:node_[\d_]+\.html?|col\d+\.html)", re.I)
 _ENP_FIELD = re.compile(r"<(\w+)>(.*?)</\1>", re.S)
 
@@ -414,18 +414,20 @@ def edition_article_links(platform: str, html: str, page_url: str) -> list[str]:
             links = [
                 c
                 for el in root.xpath(xp)
-                if pattern.search(el.get("href", ""))
-                and (c := _canonical(el.get("href", ""), page_url))
+                if (c := _canonical(el.get("href", ""), page_url))
+                and pattern.search(urlsplit(c).path)
                 and _same_edition(c, edition)
             ]
             if links:
                 return _dedup(links)
     raw = html if isinstance(html, str) else ""
-    href_rx = re.compile(r"""[\w./:\-]*?""" + pattern.pattern)
+    href_rx = re.compile(r"""[\w./:\-]*?""" + pattern.pattern.lstrip("^").rstrip("$"))
     links = [
         c
         for m in href_rx.finditer(raw[:2_000_000])
-        if (c := _canonical(m.group(0), page_url)) and _same_edition(c, edition)
+        if (c := _canonical(m.group(0), page_url))
+        and pattern.search(urlsplit(c).path)
+        and _same_edition(c, edition)
     ]
     return _dedup(links)
 
