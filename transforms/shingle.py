@@ -7,7 +7,7 @@ Contract (all pure, no I/O):
   mirror pinyin annotations (`區(qū)`) are removed first; Chinese numerals in dates and ordinals
   (`十一月十二日`, `第八十六次`) become digits so that they compare with the Arabic forms. Every run
   of punctuation or space becomes one space (a boundary between numbers; shingles skip it).
-- `fingerprint(norm) -> Fingerprint`: a one-permutation MinHash signature (`BINS` uint32 values,
+- `fingerprint(norm)` / `fingerprints(norms)`: a one-permutation MinHash signature (`BINS` uint32 values,
   densified) over the set of `K`-character shingles, the number of distinct shingles, and the
   serialised `facts` (numbers in context, dateline, place names) used by verification.
 - `conflicts(facts_a, facts_b)` / `containment(...)`: the verification measures (see docs/dedup.md).
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,7 @@ _SEP = 0x20  # what punctuation and spaces fold to: a boundary for numbers, igno
 def _build_fold_table() -> np.ndarray:
     """Code point → normalised code point (`_SEP` = boundary). Built once at import; read-only."""
     table = np.full(_LUT_SIZE, _SEP, dtype=np.uint32)
+    table[0] = 0  # the batch boundary (`_BOUNDARY`) survives the fold
     for c in range(ord("0"), ord("9") + 1):
         table[c] = c
     for c in range(ord("a"), ord("z") + 1):
@@ -98,7 +100,9 @@ _PINYIN = re.compile(r"[(（][a-zA-Zü\u00e0-\u00fc\u0100-\u01dc]{1,8}[)）]")
 # One pass over runs of Chinese numerals followed by a unit: ordinals (第八十六次), months, days and
 # years. Both sides of a comparison go through the same rewrite, so an odd conversion (`一日游`)
 # costs nothing; what matters is that `十一月十二日` and `11月12日` compare equal.
-_CN_RUN = re.compile(r"(第?)([〇零一二两兩三四五六七八九十百千]+)([次届屆期批个個号號轮輪月日年])")
+# The pattern starts with its character class (no optional `第` in front) so that the regex engine
+# can skip ahead to the next numeral; `第` is checked in the callback.
+_CN_RUN = re.compile(r"([〇零一二两兩三四五六七八九十百千]+)([次届屆期批个個号號轮輪月日年])")
 _ORDINAL_UNITS = frozenset("次届屆期批个個号號轮輪")
 
 
@@ -117,17 +121,18 @@ def _cn_int(s: str) -> int:
 
 
 def _cn_run(m: re.Match[str]) -> str:
-    prefix, numeral, unit = m.groups()
+    numeral, unit = m.groups()
+    prefix = "第" if m.start() and m.string[m.start() - 1] == "第" else ""
     if unit in _ORDINAL_UNITS:
         if not prefix:
             return m.group()
-        return f"第{_cn_int(numeral)}{unit}"
+        return f"{_cn_int(numeral)}{unit}"  # the 第 before the match stays where it is
     if unit == "年":
         if len(numeral) != 4 or any(ch in _CN_UNITS for ch in numeral):
             return m.group()
     elif _cn_int(numeral) > (12 if unit == "月" else 31):
         return m.group()
-    return f"{prefix}{_cn_int(numeral)}{unit}"
+    return f"{_cn_int(numeral)}{unit}"
 
 
 def _arabic(text: str) -> str:
@@ -136,27 +141,35 @@ def _arabic(text: str) -> str:
 
 def strip_boilerplate(text: str) -> str:
     """Remove the outlet lead, trailing credit/footer lines and mirror pinyin annotations."""
-    text = _PINYIN.sub("", text)
+    if "(" in text or "（" in text:
+        text = _PINYIN.sub("", text)
     lines = [ln for ln in text.split("\n") if ln.strip()]
     while lines and _FOOTER_LINE.match(lines[-1]):
         lines.pop()
     if lines:
-        lines[-1] = _INLINE_FOOTER.sub("", lines[-1])
+        last = lines[-1]
+        cut = max(0, len(last) - 60)  # a footer glued to the last paragraph sits in its tail
+        lines[-1] = last[:cut] + _INLINE_FOOTER.sub("", last[cut:])
         lines[0] = _LEAD.sub("", lines[0], count=1)
     return "\n".join(lines)
 
 
-def _fold(text: str) -> np.ndarray:
-    cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+_BOUNDARY = "\x00"  # joins the texts of a batch; the fold table keeps it, so texts never blur
+
+
+def normalise_many(texts: Sequence[str | None]) -> list[str]:
+    """`normalise` for many texts: the per-character fold runs once over the whole batch."""
+    pre = [_arabic(strip_boilerplate(t.replace(_BOUNDARY, ""))) if t else "" for t in texts]
+    cps = np.frombuffer(_BOUNDARY.join(pre).encode("utf-32-le"), dtype=np.uint32)
     out = _FOLD[np.minimum(cps, _LUT_SIZE - 1)]
     if out.size == 0:
-        return out
-    # collapse runs of separators to one and drop a leading one
+        return [""] * len(texts)
+    # collapse runs of separators to one and drop a separator that opens a text
     sep = out == _SEP
     keep = ~sep
-    keep[1:] |= sep[1:] & ~sep[:-1]
+    keep[1:] |= sep[1:] & ~sep[:-1] & (out[:-1] != 0)
     keep[0] &= not sep[0]
-    return out[keep]
+    return out[keep].tobytes().decode("utf-32-le").split(_BOUNDARY)
 
 
 def normalise(text: str | None) -> str:
@@ -165,12 +178,9 @@ def normalise(text: str | None) -> str:
     Punctuation and spaces become single spaces: shingles skip them, but they keep `36。2025年`
     from reading as one number.
     """
-    if not text:
-        return ""
     # No NFKC pass over the whole text (it costs more than everything else together): the fold
     # table already maps full-width letters and digits and compatibility ideographs.
-    folded = _fold(_arabic(strip_boilerplate(text)))
-    return folded.tobytes().decode("utf-32-le")
+    return normalise_many([text])[0]
 
 
 # ---------------------------------------------------------------------------------------- signature
@@ -203,42 +213,94 @@ def shingle_hashes(norm: str, k: int = K) -> np.ndarray:
     return h[keep]
 
 
-_BIN_SHIFT = np.uint64(64 - 7)  # log2(BINS) top bits choose the bin
-_BIN_STARTS = (np.arange(BINS, dtype=np.uint64) << _BIN_SHIFT).astype(np.uint64)
+_SUB_BATCH = 512  # texts per sort: big enough to amortise numpy calls, small enough for the cache
+_EMPTY = np.uint32(0xFFFFFFFF)
 
 
-def signature(hashes: np.ndarray) -> np.ndarray:
-    """One-permutation MinHash of sorted distinct hashes, densified by rotation (Shrivastava 2017).
+def signatures(norms: Sequence[str], k: int = K) -> tuple[np.ndarray, np.ndarray]:
+    """One-permutation MinHash signatures of normalised texts, densified by rotation.
 
-    The top 7 bits pick the bin and the next 32 bits are the value; because `hashes` is sorted, the
-    minimum of each bin is its first element, found by binary search. An empty bin borrows the value
-    of the next non-empty bin to its right, offset by the distance, so that two texts agree on it
-    only when they agree on the donor. All bins empty (no shingles) gives all 0xFFFFFFFF.
+    Returns `(sigs, sizes)`: sigs (n, BINS) uint32 and sizes (n,) int32, the number of distinct
+    shingles. A shingle's 64-bit hash `h` (see `shingle_hashes`) goes to bin `h >> 57` with value
+    `(h >> 25) & 0xFFFFFFFF`; a bin keeps its smallest value. An empty bin borrows the value of the
+    next non-empty bin to its right (circularly) plus the distance times a constant (Shrivastava
+    2017), so two texts agree on it only when they agree on the donor. A text with no shingle gets
+    all 0xFFFFFFFF. Texts are processed in batches so that numpy sees long arrays, never one tiny
+    array per text; the result does not depend on the batching.
     """
-    sig = np.full(BINS, 0xFFFFFFFF, dtype=np.uint32)
-    if hashes.size == 0:
-        return sig
-    starts = np.searchsorted(hashes, _BIN_STARTS)
-    ends = np.append(starts[1:], hashes.size)
-    filled = starts < ends
-    vals = ((hashes[np.minimum(starts, hashes.size - 1)] >> np.uint64(25)) & np.uint64(0xFFFFFFFF)).astype(
-        np.uint32
-    )
-    ne = np.flatnonzero(filled)
-    donor_pos = np.searchsorted(ne, np.arange(BINS)) % ne.size
-    donor = ne[donor_pos]
-    dist = ((donor - np.arange(BINS)) % BINS).astype(np.uint32)
+    n = len(norms)
+    sigs = np.full((n, BINS), _EMPTY, dtype=np.uint32)
+    sizes = np.zeros(n, dtype=np.int32)
+    for lo in range(0, n, _SUB_BATCH):
+        hi = min(n, lo + _SUB_BATCH)
+        sigs[lo:hi], sizes[lo:hi] = _signature_batch(norms[lo:hi], k)
+    return sigs, sizes
+
+
+def _signature_batch(norms: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    m = len(norms)
+    cps = np.frombuffer("".join(norms).encode("utf-32-le"), dtype=np.uint32)
+    doc = np.repeat(np.arange(m, dtype=np.int64), [len(t) for t in norms])
+    keep = cps != _SEP
+    cps, doc = cps[keep].astype(np.uint64), doc[keep]
+    total = cps.size - k + 1
+    sigs = np.full((m, BINS), _EMPTY, dtype=np.uint32)
+    sizes = np.zeros(m, dtype=np.int32)
+    if total <= 0:
+        return sigs, sizes
+    h = np.zeros(total, dtype=np.uint64)
+    prime = np.uint64(0x100000001B3)
     with np.errstate(over="ignore"):
-        sig[:] = vals[donor] + dist * np.uint32(0x9E3779B1)
-    return sig
+        for j in range(k):
+            h = h * prime + cps[j : j + total]
+        h = _mix64(h)
+    inside = doc[:total] == doc[k - 1 :]  # shingles that do not straddle two texts
+    # one sort orders by text, bin, value: the text in the top 24 bits, the hash's top 40 below
+    key = (doc[:total][inside].astype(np.uint64) << np.uint64(40)) | (h[inside] >> np.uint64(24))
+    key.sort()
+    distinct = np.empty(key.size, dtype=bool)
+    if key.size:
+        distinct[0] = True
+        np.not_equal(key[1:], key[:-1], out=distinct[1:])
+    sizes[:] = np.bincount((key[distinct] >> np.uint64(40)).astype(np.int64), minlength=m)
+    cell = key >> np.uint64(33)  # text and bin
+    first = np.empty(key.size, dtype=bool)
+    if key.size:
+        first[0] = True
+        np.not_equal(cell[1:], cell[:-1], out=first[1:])
+    rows = (key[first] >> np.uint64(40)).astype(np.int64)
+    bins = ((key[first] >> np.uint64(33)) & np.uint64(BINS - 1)).astype(np.int64)
+    vals = ((key[first] >> np.uint64(1)) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    raw = np.zeros((m, BINS), dtype=np.uint32)
+    raw[rows, bins] = vals
+    filled = np.zeros((m, BINS), dtype=bool)
+    filled[rows, bins] = True
+    # donor of each bin: the next filled bin to the right, circularly (index in a doubled row)
+    doubled = np.concatenate([filled, filled], axis=1)
+    pos = np.where(doubled, np.arange(2 * BINS), 4 * BINS)
+    nxt = np.minimum.accumulate(pos[:, ::-1], axis=1)[:, ::-1][:, :BINS]
+    has = filled.any(axis=1)
+    donor = nxt[has] % BINS
+    dist = (nxt[has] - np.arange(BINS)).astype(np.uint32)
+    with np.errstate(over="ignore"):
+        sigs[has] = np.take_along_axis(raw[has], donor, axis=1) + dist * np.uint32(0x9E3779B1)
+    return sigs, sizes
 
 
 # -------------------------------------------------------------------------------------------- facts
-_NUMBER = re.compile(r"\d+")
 _DATELINE = re.compile(r"^(?:\d{4}\D{1,2})?(\d{1,2})\D{1,2}(?:(\d{1,2})\D)?")
 _PLACE_SUFFIX = re.compile(r"镇|乡|街道|社区|村")
 _MIN_CONTEXT = 2  # words (Han or letters) a number's context needs to count as a fact
 _MASK_DIGITS = str.maketrans("0123456789", "##########")
+
+
+def _digit_runs(norm: str) -> list[tuple[int, int]]:
+    """(start, end) of every run of ASCII digits; numpy, because `re` crawls over Han text."""
+    cps = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
+    digit = np.zeros(cps.size + 2, dtype=np.int8)
+    digit[1:-1] = (cps >= 48) & (cps <= 57)
+    edges = np.flatnonzero(np.diff(digit))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 _GLUED_DATE = re.compile(r"^(\d{3,4})\D")
@@ -295,14 +357,13 @@ def facts(norm: str) -> str:
     dateline = _dateline(norm[:14])
     if dateline:
         out.append(f"D\t\t{dateline}")
-    for m in _NUMBER.finditer(norm):
-        s, e = m.span()
+    for s, e in _digit_runs(norm):
         left = norm[max(0, s - 3) : s].translate(_MASK_DIGITS)
         right = norm[e : e + 2].translate(_MASK_DIGITS)
         if len(left + right) - (left + right).count("#") - (left + right).count(" ") < _MIN_CONTEXT:
             # `## |` (a number among numbers at the end): such a key says nothing about the story
             continue
-        out.append(f"N\t{left}|{right}\t{m.group().lstrip('0') or '0'}")
+        out.append(f"N\t{left}|{right}\t{norm[s:e].lstrip('0') or '0'}")
     for m in _PLACE_SUFFIX.finditer(norm):
         s = m.start()
         if s >= 2:
@@ -311,9 +372,14 @@ def facts(norm: str) -> str:
 
 
 def fingerprint(norm: str) -> Fingerprint:
-    """Signature, shingle count and facts of a normalised text."""
-    hashes = shingle_hashes(norm)
-    return Fingerprint(signature(hashes), int(hashes.size), facts(norm))
+    """Signature, shingle count and facts of one normalised text (`fingerprints` for many)."""
+    return fingerprints([norm])[0]
+
+
+def fingerprints(norms: Sequence[str]) -> list[Fingerprint]:
+    """Signatures, shingle counts and facts of normalised texts."""
+    sigs, sizes = signatures(norms)
+    return [Fingerprint(sigs[i], int(sizes[i]), facts(t)) for i, t in enumerate(norms)]
 
 
 @dataclass(frozen=True)

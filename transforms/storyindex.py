@@ -90,22 +90,32 @@ class _Segment:
     """Band tables over some index positions: per band, keys sorted and the positions in that order."""
 
     keys: np.ndarray  # (BANDS, m) uint32
-    pos: np.ndarray  # (BANDS, m) int64
+    pos: np.ndarray  # (BANDS, m) int32 (index positions)
 
     @classmethod
     def build(cls, keys: np.ndarray, positions: np.ndarray) -> _Segment:
         """keys: (m, BANDS) of the entries at `positions`."""
-        kt = np.ascontiguousarray(keys.T)
-        order = np.argsort(kt, axis=1, kind="stable")
-        return cls(np.take_along_axis(kt, order, axis=1), positions[order])
+        m = keys.shape[0]
+        out_keys = np.empty((BANDS, m), dtype=np.uint32)
+        out_pos = np.empty((BANDS, m), dtype=np.int32)
+        for b in range(BANDS):  # one band at a time: argsort's int64 temporaries stay small
+            order = np.argsort(keys[:, b], kind="stable")
+            out_keys[b] = keys[order, b]
+            out_pos[b] = positions[order]
+        return cls(out_keys, out_pos)
 
     @classmethod
     def merge(cls, a: _Segment, b: _Segment) -> _Segment:
-        keys = np.concatenate([a.keys, b.keys], axis=1)
-        pos = np.concatenate([a.pos, b.pos], axis=1)
-        # stable sort of two sorted runs is a linear merge (timsort)
-        order = np.argsort(keys, axis=1, kind="stable")
-        return cls(np.take_along_axis(keys, order, axis=1), np.take_along_axis(pos, order, axis=1))
+        m = a.size + b.size
+        out_keys = np.empty((BANDS, m), dtype=np.uint32)
+        out_pos = np.empty((BANDS, m), dtype=np.int32)
+        for band in range(BANDS):
+            keys = np.concatenate([a.keys[band], b.keys[band]])
+            # a stable sort of two sorted runs is a linear merge (timsort)
+            order = np.argsort(keys, kind="stable")
+            out_keys[band] = keys[order]
+            out_pos[band] = np.concatenate([a.pos[band], b.pos[band]])[order]
+        return cls(out_keys, out_pos)
 
     @property
     def size(self) -> int:
@@ -128,7 +138,7 @@ class _Segment:
             starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
             idx = starts + np.arange(total)
             qs.append(q)
-            ps.append(self.pos[b][idx])
+            ps.append(self.pos[b][idx].astype(np.int64))
         if not qs:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         return np.concatenate(qs), np.concatenate(ps)
@@ -334,7 +344,7 @@ class StoryIndex:
         known_days = [d for d in days if d is not None]
         # an undated version is taken to belong to its batch's night (or the index's newest day)
         fallback = max(known_days) if known_days else (self.newest_day or 0)
-        fps = [shingle.fingerprint(shingle.normalise(r.get("body"))) for r in rows]
+        fps = shingle.fingerprints(shingle.normalise_many([r.get("body") for r in rows]))
         m = len(rows)
         sig = np.stack([f.sig for f in fps]) if m else np.zeros((0, shingle.BINS), np.uint32)
         return _Prepared(
@@ -371,9 +381,12 @@ class StoryIndex:
             sorted_keys = col[order]
             starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
             lengths = np.diff(np.r_[starts, sorted_keys.size])
-            # only runs of two or more are pairs; with random keys they are few, so a loop is fine
+            # runs of two (a story and its copy) pair up at once; longer runs are few, so a loop
+            twos = starts[lengths == 2]
+            nq.append(q_idx[order[twos]])
+            npp.append(q_idx[order[twos + 1]])
             for start, length in zip(
-                starts[lengths > 1].tolist(), lengths[lengths > 1].tolist(), strict=True
+                starts[lengths > 2].tolist(), lengths[lengths > 2].tolist(), strict=True
             ):
                 run = order[start : start + min(length, MAX_BUCKET)]
                 a, c = np.triu_indices(run.size, 1)
