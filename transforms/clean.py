@@ -287,7 +287,7 @@ def clean(
     author_line = ex.author_line if isinstance(ex.author_line, str) else None
     if is_mirror or (han and traditional >= 3 and traditional / han >= TRADITIONAL_SHARE):
         pre, title, sub = _simplify(pre), _simplify(title), _simplify(sub)
-        lines = [_T2S.convert(line) for line in lines]
+        lines = _T2S.convert("\n".join(lines)).split("\n")  # one call: OpenCC's per-call cost
         source, author_line = _simplify(source), _simplify(author_line)
         repairs.append("t2s")
 

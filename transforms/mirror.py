@@ -19,7 +19,7 @@ and, in this order:
 
 from __future__ import annotations
 
-import bisect
+import itertools
 import random
 import re
 import unicodedata
@@ -287,11 +287,23 @@ _LONE_LATIN = re.compile(r"(?<=[^\x00-\x7f])[A-Za-z@\[\\\]^_`{|}~#$&*+=<>]{1,2}(
 COST_LONE_LATIN = 3
 
 
-def _chunk_penalty(chunk: str) -> int:
-    """Sum of `_char_penalty` over a run of text, at C speed (characters outside GBK count 4)."""
-    digits = chunk.translate(_PENALTY_DIGITS)
-    zero, one, three = digits.count("0"), digits.count("1"), digits.count("3")
-    return one + 3 * three + 4 * (len(digits) - zero - one - three)
+# `_char_penalty` digits → costs; characters outside the table (not GBK) were encoded as '?'.
+_DIGIT_COST = bytes.maketrans(b"01234?", bytes((0, 1, 2, 3, 4, 4)))
+
+
+def _aligned_costs(text: str, annotated: dict[int, int]) -> list[int]:
+    """Running sum (length len(text) + 1) of what each character costs when read aligned:
+    `_char_penalty`, plus COST_LONE_LATIN for a lone Latin letter between non-ASCII characters;
+    annotations cost nothing (they are skipped). Computed once per text, at C speed."""
+    costs = bytearray(
+        text.translate(_PENALTY_DIGITS).encode("ascii", errors="replace").translate(_DIGIT_COST)
+    )
+    for start, end in annotated.items():
+        costs[start:end] = bytes(end - start)
+    for m in _LONE_LATIN.finditer(text):
+        for i in range(m.start(), m.end()):
+            costs[i] += COST_LONE_LATIN
+    return list(itertools.accumulate(costs, initial=0))
 
 
 def _pair_char(lead: int, trail: int) -> tuple[str, int]:
@@ -414,13 +426,13 @@ def _aligned_steps(
     tail: bytes | str,
     mirror: bool,
     annotated: dict[int, int],
-    lone: list[int],
-    penalties: dict[tuple[int, int], int],
+    prefix: list[int],
 ) -> list[tuple[int, int, int | None, bytes | str, str, int]]:
     """Ways to read text from `pos` while the decoder is aligned (see `_shifted_steps`).
 
     `annotated` maps the start of each annotation whose pinyin reads the character before it to
-    its end: an aligned run skips those in one step (the common case, kept fast)."""
+    its end: an aligned run skips those in one step (the common case, kept fast). `prefix` holds
+    the running sum of what each character costs when read aligned (`_aligned_costs`)."""
     pieces: list[str] = []
     start = pos
     while True:
@@ -436,12 +448,7 @@ def _aligned_steps(
         chunk = "".join(pieces)
         if not chunk:
             return [(end, 0, None, tail, "", 0)]
-        penalty = penalties.get((pos, end))
-        if penalty is None:
-            penalty = _chunk_penalty(chunk) if mirror else 0
-            penalty += COST_LONE_LATIN * (bisect.bisect_left(lone, end) - bisect.bisect_left(lone, pos))
-            penalties[(pos, end)] = penalty
-        return [(end, penalty, None, chunk[-1], chunk, 0)]
+        return [(end, prefix[end] - prefix[pos], None, chunk[-1], chunk, 0)]
     char = text[pos]
     steps: list[tuple[int, int, int | None, bytes | str, str, int]] = []
     if mirror and char == "(":
@@ -479,8 +486,7 @@ def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int
         return RepairReport(text, False, 0, 0, 0)
     import heapq
 
-    lone = [i for m in _LONE_LATIN.finditer(text) for i in range(m.start(), m.end())]
-    chunk_penalties: dict[tuple[int, int], int] = {}  # per call: hypotheses share aligned runs
+    prefix = _aligned_costs(text, annotated)
 
     # pos -> {(pending, tail): (score, node, lost)}; node = (piece, parent) linked list.
     frontier: dict[int, dict[tuple, tuple[int, tuple | None, int]]] = {0: {(None, b""): (0, None, 0)}}
@@ -498,7 +504,7 @@ def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int
             if score > best + 30:
                 continue
             if pending is None:
-                steps = _aligned_steps(text, pos, tail, mirror, annotated, lone, chunk_penalties)
+                steps = _aligned_steps(text, pos, tail, mirror, annotated, prefix)
             else:
                 steps = _shifted_steps(text, pos, pending, tail)
             for next_pos, penalty, next_pending, next_tail, piece, lost_here in steps:
