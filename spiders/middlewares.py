@@ -31,14 +31,19 @@ def offline_base(crawler: Crawler) -> str | None:
     return crawler.settings.get("QUXIAN_OFFLINE_URL") or config.offline_url()
 
 
-def registry_host(host: str | None, registry: Registry) -> bool:
+def registry_domains(registry: Registry) -> frozenset[str]:
+    """Every start-URL host and allowed domain of the registry."""
+    return frozenset(registry.all_hosts()) | {d for o in registry.outlets.values() for d in o.allowed_domains}
+
+
+def registry_host(host: str | None, registry: Registry | frozenset[str]) -> bool:
     """A host the registry knows: a start-URL host, or under an outlet's allowed domain."""
     if not host:
         return False
-    if host in registry.all_hosts():
-        return True
-    domains = {d for o in registry.outlets.values() for d in o.allowed_domains}
-    return any(host == d or host.endswith("." + d) for d in domains)
+    domains = registry if isinstance(registry, frozenset) else registry_domains(registry)
+    # Walk up the labels (a.b.example.org → b.example.org → example.org): a few set lookups.
+    labels = host.split(".")
+    return any(".".join(labels[i:]) in domains for i in range(len(labels) - 1))
 
 
 def offline_url_for(url: str, base: str) -> str:
@@ -55,7 +60,7 @@ class OfflineRoutingMiddleware:
 
     def __init__(self, base: str, registry: Registry):
         self.base = base.rstrip("/")
-        self.registry = registry
+        self.domains = registry_domains(registry)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> OfflineRoutingMiddleware:
@@ -65,7 +70,7 @@ class OfflineRoutingMiddleware:
         return cls(base, load_registry())
 
     def process_request(self, request: Request) -> None:
-        if registry_host(urlsplit(request.url).hostname, self.registry):
+        if registry_host(urlsplit(request.url).hostname, self.domains):
             request.meta[OFFLINE_META] = self.base
 
 

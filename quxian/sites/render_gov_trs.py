@@ -10,6 +10,8 @@ Recurring template items (air quality bulletins, notices) go to 工作动态.
 
 from __future__ import annotations
 
+from zlib import crc32
+
 from quxian.registry import Outlet
 from quxian.sites import bylines
 from quxian.sites.build import Article
@@ -24,6 +26,12 @@ PORTALS = {
     "dazu_gov": ("zwxx_176", "5001110001", "大足区人民政府"),
     "wanzhou_gov": ("zwxx_266", "5001010001", "万州区人民政府"),
 }
+
+
+def portal(outlet: Outlet) -> tuple[str, str, str]:
+    """(news section, SiteIDCode, SiteName); outlets without an entry get stable made-up values."""
+    fallback = ("zwxx_1", f"{crc32(outlet.id.encode()) % 10**10:010d}", outlet.name)
+    return PORTALS.get(outlet.id, fallback)
 
 
 def column_of(a: Article) -> str:
@@ -58,7 +66,7 @@ def _shell(title: str, metas: dict[str, str], body: str) -> str:
 
 def _article_page(outlet: Outlet, base: str, a: Article, wap: bool) -> str:
     s = a.story
-    _, code, site_name = PORTALS.get(outlet.id, (base, "", outlet.name))
+    _, code, site_name = portal(outlet)
     col = column_of(a)
     source = bylines.source_name(s, outlet.id, site_name)
     metas = {
@@ -93,7 +101,7 @@ def _list_page(outlet: Outlet, base: str, col: str, items: list[Article], index:
         for a in items
     )
     nxt = f'<a href="{list_page_name(index + 1)}">下一页</a>' if index + 1 < total else ""
-    name = PORTALS.get(outlet.id, (base, "", outlet.name))[2]
+    name = portal(outlet)[2]
     metas = {"SiteName": name, "ColumnName": COLUMN_NAMES[col]}
     return _shell(
         f"{COLUMN_NAMES[col]}_{name}",
@@ -103,7 +111,7 @@ def _list_page(outlet: Outlet, base: str, col: str, items: list[Article], index:
 
 
 def render(site: Site, outlet: Outlet, articles: list[Article], seed: Seed | None) -> None:
-    base, _, name = PORTALS.get(outlet.id, ("zwxx_1", "", outlet.name))
+    base, _, name = portal(outlet)
     ordered = newest_first(articles)
     for col in COLUMN_NAMES:
         pages = chunks([a for a in ordered if column_of(a) == col], PER_PAGE)
