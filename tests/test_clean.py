@@ -217,3 +217,11 @@ def test_huge_input_is_refused_quickly() -> None:
     big = Extracted(title="t", paragraphs=["区(qū)委" * 300_000])
     assert clean(big)["is_article"] is False
     assert time.perf_counter() - start < 5  # a guard against quadratic paths, not a benchmark
+
+
+def test_malformed_record_fields_do_not_raise() -> None:
+    ex = Extracted(title="标题", paragraphs=STORY, extractor=None, edition_date="2025-11-14")  # type: ignore[arg-type]
+    row = clean(ex, published_hint=datetime(2025, 11, 14, 20, 0, tzinfo=TZ), fetched_at="yesterday")  # type: ignore[arg-type]
+    assert row["is_article"] and row["published_at"] == datetime(2025, 11, 14, tzinfo=TZ)
+    odd = Extracted(title="标题", paragraphs=STORY, extractor="plain_text:spam=x")
+    assert clean(odd)["is_article"]

@@ -37,6 +37,7 @@ SAMPLE_CHARS = 4000
 
 _T2S = opencc.OpenCC("t2s")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_SPAM_MARK = re.compile(r"plain_text:spam=(\d{1,4})")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
 
 
@@ -74,6 +75,13 @@ _PLACE = re.compile(r"区|县|镇|街道|乡|村|市|委|政府|中心|学校|�
 _EVENT = re.compile(
     r"举行|召开|开幕|闭幕|开市|开班|开工|投产|发布|启动|完成|举办|开展|亮相|签约|进入|走进|推进会|会议|开赛|通过|印发|揭牌|落地|竣工"
 )
+
+
+def _as_date(value: object) -> date | None:
+    """A date from a date or datetime (its Shanghai day); anything else is unknown."""
+    if isinstance(value, datetime):
+        return dates.to_shanghai(value).date()
+    return value if isinstance(value, date) else None
 
 
 def _has_han(text: str, count: int) -> bool:
@@ -240,9 +248,9 @@ def clean(
         # The date still helps whoever reads the quarantine.
         out["published_at"] = dates.resolve_published(
             page=ex.published_at if isinstance(ex.published_at, datetime) else None,
-            hint=published_hint,
+            hint=_as_date(published_hint),
             url=url,
-            fetched_at=fetched_at,
+            fetched_at=fetched_at if isinstance(fetched_at, datetime) else None,
         )[0]
         return out
     paragraphs_in = [p for p in (ex.paragraphs or []) if isinstance(p, str)]
@@ -251,8 +259,10 @@ def clean(
     if size > MAX_TEXT_CHARS:
         return _empty(f"text too long ({size} chars > {MAX_TEXT_CHARS})")
     spam_lines = 0
-    if ex.extractor.startswith("plain_text:spam="):
-        spam_lines = int(ex.extractor.split("=", 1)[1])
+    extractor = ex.extractor if isinstance(ex.extractor, str) else ""
+    spam = _SPAM_MARK.fullmatch(extractor)
+    if spam:
+        spam_lines = int(spam.group(1))
         repairs.append(f"spam_lines_dropped:{spam_lines}")
 
     # Paragraphs may carry line breaks; one line is one paragraph from here on.
@@ -360,7 +370,7 @@ def clean(
     source = source or byline.source
 
     # 6. Headline.
-    if title and not pre and not sub and " " in title and (is_mirror or ex.extractor.startswith("plain_text")):
+    if title and not pre and not sub and " " in title and (is_mirror or extractor.startswith("plain_text")):
         split = split_headline(title)
         if split[0] or split[2]:
             pre, title, sub = split
@@ -370,9 +380,9 @@ def clean(
     published_at, origin = dates.resolve_published(
         page=ex.published_at if isinstance(ex.published_at, datetime) else None,
         visible=visible_date,
-        hint=published_hint or ex.edition_date,
+        hint=_as_date(published_hint) or _as_date(ex.edition_date),
         url=url,
-        fetched_at=fetched_at,
+        fetched_at=fetched_at if isinstance(fetched_at, datetime) else None,
     )
     if origin and origin != "page":
         repairs.append(f"published_from:{origin}")
