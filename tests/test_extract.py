@@ -323,3 +323,30 @@ def test_xinyubao_edition_links_relative_and_same_day_only():
     # No links at all: article URLs named in a script still count.
     script = '<html><body><script>var a=["/Html/2025-11-14/24613.html","/Html/2025-11-13/24581.html"];</script></body></html>'
     assert edition_article_links("xinyubao", script, url) == ["https://xyb.txdzw.com/Html/2025-11-14/24613.html"]
+
+
+# --- the project's offline outlet sites -------------------------------------------------------
+
+_ARTICLE_PATH = re.compile(r"(?:content_[\d_]+\.html?$|/content_\d+$|/t\d{8}_\d+\.html$|/Html/[\d-]+/\d+\.html$)")
+
+
+def test_offline_site_articles_go_through_their_platform_rule():
+    """Every platform renderer of quxian/sites and its rule here must agree: a drift shows up as
+    articles falling to the generic path."""
+    from quxian.registry import load
+    from quxian.sites.build import build_sites
+
+    platform_of = {o.id: o.platform for o in load().offline_outlets()}
+    checked = 0
+    for host, site in build_sites(seed=False).items():
+        platform = platform_of.get(site.outlet_id)
+        if platform in (None, "mirror"):
+            continue
+        paths = [p for p in site.pages if _ARTICLE_PATH.search(p) and not p.startswith("/admin/")][:4]
+        for path in paths:
+            ex = extract(site.pages[path].body, f"https://{host}{path}")
+            assert ex.extractor == f"platform:{platform}", (host, path, ex.extractor)
+            assert ex.is_article and ex.title and ex.published_at, (host, path)
+            assert not any(s in body(ex) for s in ("版权所有", "分享到", "发言请遵守")), (host, path)
+            checked += 1
+    assert checked >= 20

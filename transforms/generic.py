@@ -70,6 +70,10 @@ TRAFILATURA_OPTIONS = {
 }
 
 
+# Precision-mode output below this share of the main text block triggers a default-mode retry.
+RESCUE_SHARE = 0.5
+
+
 @dataclass
 class GenericArticle:
     """The generic path's reading of a page."""
@@ -174,9 +178,11 @@ def is_thread(url: str | None) -> bool:
     return bool(_THREAD_URL.search(f"{parts.netloc}{parts.path}?{parts.query}"))
 
 
-def _trafilatura_lines(tree: lxml_html.HtmlElement, url: str | None, thread: bool = False) -> list[str]:
+def _trafilatura_lines(
+    tree: lxml_html.HtmlElement, url: str | None, thread: bool = False, precision: bool = True
+) -> list[str]:
     # On threads the replies are the content: trafilatura calls them comments.
-    options = dict(TRAFILATURA_OPTIONS, include_comments=thread)
+    options = dict(TRAFILATURA_OPTIONS, include_comments=thread, favor_precision=precision)
     try:
         text = trafilatura.extract(tree, url=url, **options)
     except (ValueError, TypeError, AttributeError, RecursionError):
@@ -216,7 +222,15 @@ def generic_article(
     meta = meta_tags(root)
     art = GenericArticle(meta=meta, title=page_title(root, meta))
     tree = prune_chrome(root)
-    lines = _trafilatura_lines(tree, url, is_thread(url))
+    thread = is_thread(url)
+    lines = _trafilatura_lines(tree, url, thread)
+    found = han_count("".join(lines))
+    if found < RESCUE_SHARE * main_block_han(tree):
+        # Precision mode sometimes stops at the first block of a long text: when it returned
+        # much less than the page's main text block, ask again in the default mode.
+        again = _trafilatura_lines(copy.deepcopy(tree), url, thread, precision=False)
+        if han_count("".join(again)) > found:
+            lines = again
     if han_count("".join(lines)) < 20:
         lines, art.library = _gne_lines(markup), "gne"
     art.paragraphs, art.source = _clean_lines(lines)
