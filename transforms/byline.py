@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 # Longest first, so that 见习记者 is not read as 记者.
 ROLES: tuple[tuple[str, str], ...] = (
@@ -34,7 +35,7 @@ ROLES: tuple[tuple[str, str], ...] = (
     ("摄像", "photographers"),
 )
 _ROLE_RE = "|".join(role for role, _ in ROLES)
-_ROLE_FIELD = dict(ROLES)
+_ROLE_FIELD = MappingProxyType(dict(ROLES))
 
 _OPEN, _CLOSE = "(（", ")）"
 _HAN = r"\u4e00-\u9fff"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -41,7 +42,7 @@ _URL_DATES = (
 
 _DATELINE_FULL = re.compile(r"(?:(?P<y>\d{4})年)?(?P<m>\d{1,2})月(?P<d>\d{1,2})日(?![前内])")
 _DATELINE_DAY = re.compile(r"(?<![\d月])(?P<d>\d{1,2})日(?!前)")
-_DATELINE_RELATIVE = {"当日": 0, "当天": 0, "今天": 0, "今日": 0, "昨天": -1, "昨日": -1, "前天": -2}
+_DATELINE_RELATIVE = MappingProxyType({"当日": 0, "当天": 0, "今天": 0, "今日": 0, "昨天": -1, "昨日": -1, "前天": -2})
 _VAGUE = ("近日", "日前", "近期", "前不久", "近来", "此前")
 
 

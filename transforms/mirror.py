@@ -24,6 +24,7 @@ import random
 import re
 import unicodedata
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import opencc
 from pypinyin.pinyin_dict import pinyin_dict as _PINYIN
@@ -206,7 +207,12 @@ def _build_tables() -> tuple[
     return frozen, common - {"\n"}, ordinary - common - {"\n"}, syllables, index, readings
 
 
-_NFKC_INVERSE, _COMMON, _ORDINARY, _SYLLABLES, _SECOND_BYTES, _GBK_READINGS = _build_tables()
+# Lookup tables, read-only (MappingProxyType): built once, never a cache that grows.
+_TABLES = _build_tables()
+_NFKC_INVERSE = MappingProxyType(_TABLES[0])
+_COMMON, _ORDINARY, _SYLLABLES = _TABLES[1], _TABLES[2], _TABLES[3]
+_SECOND_BYTES = MappingProxyType(_TABLES[4])
+_GBK_READINGS = MappingProxyType(_TABLES[5])
 # Multi-character NFKC results ('...' from '…', '(1)' from '⑴'), by first character.
 _MULTI_NFKC: dict[str, tuple[str, ...]] = {
     first: tuple(sorted((k for k in _NFKC_INVERSE if len(k) > 1 and k[0] == first), key=len, reverse=True))
@@ -277,7 +283,7 @@ def _penalty_table() -> dict[int, str]:
     return table
 
 
-_PENALTY_DIGITS = _penalty_table()
+_PENALTY_DIGITS = MappingProxyType(_penalty_table())
 
 
 # One or two Latin letters or symbols between non-ASCII characters of the damaged text: in a

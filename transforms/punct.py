@@ -10,9 +10,10 @@ become one ASCII space, runs collapse, ends are trimmed; line breaks are the cal
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 
 _CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”‘’《》、。…—"
-_WIDE = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？"}
+_WIDE = MappingProxyType({",": "，", ":": "：", ";": "；", "!": "！", "?": "？"})
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000\u202f\u205f\ufeff]+")
 _URL = re.compile(r"(?:https?|ftp)://[^\s\u4e00-\u9fff，。]+|www\.[A-Za-z0-9.-]+[^\s\u4e00-\u9fff，。]*")
 _MARK = re.compile(rf"(?<=[{_CJK}])\s*([,:;!?])\s*|\s*([,:;!?])\s*(?=[{_CJK}])")
