@@ -107,3 +107,16 @@ def test_glued_and_bare_credits() -> None:
         assert bl.strip_glued_credit(keep, b) == keep
     assert bl.strip_bare_photo_credit("花生地里正录制视频 李尕 摄", b) == "花生地里正录制视频"
     assert b.photographers == ["李尕"]
+
+
+@pytest.mark.parametrize("line", ["（完）", "（待续）", "（本报综合）"])
+def test_remarks_are_not_credits(line: str) -> None:
+    b = bl.Byline()
+    assert not bl.parse_credit(line, b)
+    assert not b.has_authors()
+
+
+def test_parenthesised_roles_are_credits() -> None:
+    b = bl.Byline()
+    assert bl.parse_credit("（记者 张三 通讯员 李四）", b)
+    assert (b.reporters, b.correspondents) == (["张三"], ["李四"])

@@ -85,6 +85,9 @@ _GLUED_CREDIT = re.compile(
 _BARE_PHOTO = re.compile(rf"\s(?:(?:{_ROLE_RE})\s*)?(?P<names>[{_HAN}]{{2,4}}(?:\s+[{_HAN}]{{2,4}}){{0,2}})\s+摄\s*$")
 
 
+_REMARK = re.compile(r"^\s*(?:完|待续|未完待续|全文完|上接|下转|续|图文|本报综合|综合|据新华社|据.{1,8}报道)")
+
+
 @dataclass
 class Byline:
     """People by role and the outlets a byline names. Lists keep first-seen order, no duplicates."""
@@ -211,9 +214,18 @@ def parse_credit(line: str, byline: Byline) -> bool:
         byline.add("photographers", split_names(m.group("photo")))
         return True
     m = _PAREN_CREDIT.match(stripped)
-    if m and not re.search(rf"摄|{_ROLE_RE}", m.group("names")):
+    if m and "摄" not in m.group("names"):
+        if re.search(_ROLE_RE, m.group("names")):  # (记者 张三 通讯员 李四)
+            found = Byline()
+            parse_people(m.group("names"), found)
+            if not found.has_authors():
+                return False
+            for role in ("reporters", "trainee_reporters", "correspondents", "photographers"):
+                byline.add(role, getattr(found, role))
+            return True
         names = split_names(m.group("names"))
-        if names and all(len(n) <= 4 for n in names):
+        # Names have two to four characters: `(完)`, `(待续)`-style remarks are not credits.
+        if names and all(2 <= len(n) <= 4 for n in names) and not _REMARK.match(m.group("names")):
             byline.add("reporters", names)
             return True
         return False

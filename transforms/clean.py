@@ -58,7 +58,7 @@ _RESIDUE = re.compile(
     r"【?关闭(?:窗口|本页)?】?|返回顶部|收藏|点赞|【?字[体号][:：]?\s*大\s*中\s*小】?.*|上一篇.*|下一篇.*|"
     r"相关(?:新闻|阅读|链接)[:：]?|(?:阅读|浏览)(?:次数|量)[:：]?\s*\d*|网友评论|我要评论|参与评论|"
     r"手机(?:扫码|看新闻).*|微信(?:扫码|分享).*|\[?责任编辑[:：]\s*\]?|.{0,20}版权所有.{0,30}|(?:Copyright|©).*|"
-    r"关于我们|联系我们|网站地图|.{0,20}备案号?.{0,30}|ICP备.*)$",
+    r"关于我们|联系我们|网站地图|.{0,20}(?:ICP|公网安)备.{0,30}|.{0,20}备案号.{0,30})$",
     re.I,
 )
 # Residue glued to the end of a paragraph (`…会议还研究了其他事项。网站专栏`).
@@ -93,7 +93,10 @@ def _has_han(text: str, count: int) -> bool:
 
 
 def _is_residue(line: str) -> bool:
-    """A line of chrome only: one residue item, or several side by side (`【打印】 【关闭】`)."""
+    """A line of chrome only: one residue item, or several side by side (`【打印】 【关闭】`).
+    Lines longer than 80 characters are text, whatever they start with."""
+    if len(line) > 80:
+        return False
     if _RESIDUE.match(line):
         return True
     tokens = line.split()
