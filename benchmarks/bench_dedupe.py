@@ -237,6 +237,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", action="store_true", help="also run the 10k/100k/1M scale benchmark")
     ap.add_argument("--sizes", default="10000,100000,1000000", help="scale sizes (comma-separated)")
+    ap.add_argument("--no-quality", action="store_true", help="skip the quality part")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--save", help=argparse.SUPPRESS)
     ap.add_argument("--fold", nargs=2, help=argparse.SUPPRESS)
@@ -247,7 +248,8 @@ def main() -> None:
     if args.fold:
         print(json.dumps(fold_one(args.fold[0], int(args.fold[1]))))
         return
-    quality()
+    if not args.no_quality:
+        quality()
     if args.scale:
         scale([int(s) for s in args.sizes.split(",")])
 

@@ -43,6 +43,7 @@ from transforms.mirror import damage, repair
 
 _NAMES = ["张晓", "李明轩", "王小燕", "刘建", "陈思雨", "杨帆", "赵磊", "周婷", "吴昊", "郑凯"]
 _OUTLETS = [("paper", "本报"), ("portal", "融媒网"), ("gov", "区政府网"), ("mirror", "镜像站")]
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when libyaml is there
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])")
 _NUMBER = re.compile(r"\d+")
 _NUMERALS = frozenset("〇零一二两三四五六七八九十百千万亿")  # figures, like digits, are not "light edits"
@@ -84,7 +85,7 @@ def site_bases(content_dir: Path) -> list[Base]:
     """The offline sites' stories (fictional, written for the project), with their template series."""
     out: list[Base] = []
     for path in sorted(content_dir.glob("*.yaml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
         for story in doc.get("stories") or []:
             runs = story.get("runs") or {}
             day = min(runs.values()) if runs else story["event_date"]
@@ -105,16 +106,25 @@ def site_bases(content_dir: Path) -> list[Base]:
 def _drop_overlapping(bases: list[Base]) -> list[Base]:
     """Keep labels true: drop a base sharing over 30% of its shingles with an earlier one
     (outside declared template series, which are the hard negatives we want)."""
-    kept: list[tuple[Base, set[int]]] = []
+    kept: list[Base] = []
+    sizes: list[int] = []
+    owner: dict[int, list[int]] = {}  # shingle → kept bases holding it
     for b in bases:
         sh = set(shingle.shingle_hashes(shingle.normalise("\n".join(b.paragraphs))).tolist())
+        shared: dict[int, int] = {}
+        for h in sh:
+            for i in owner.get(h, ()):
+                shared[i] = shared.get(i, 0) + 1
         clash = any(
-            len(sh & s) > 0.3 * min(len(sh), len(s)) and not (b.template and b.template == o.template)
-            for o, s in kept
+            count > 0.3 * min(len(sh), sizes[i]) and not (b.template and b.template == kept[i].template)
+            for i, count in shared.items()
         )
         if not clash:
-            kept.append((b, sh))
-    return [b for b, _ in kept]
+            for h in sh:
+                owner.setdefault(h, []).append(len(kept))
+            kept.append(b)
+            sizes.append(len(sh))
+    return kept
 
 
 # -------------------------------------------------------------------------------- variants
@@ -167,13 +177,10 @@ def variants(base: Base, rng: random.Random) -> Iterator[tuple[str, str, str, li
     yield "gov-truncated", "gov", f"我区{base.title[:14]}", [*dropped, "来源:本报"], rng.randint(1, 2)
     noisy = [unicodedata.normalize("NFKC", _noise(x, rng, rng.uniform(0.01, 0.03))) for x in p]
     yield "edited", "portal", base.title, noisy, 1
-    yield (
-        "mirror-repaired",
-        "mirror",
-        base.title,
-        repair(damage("\n".join(p), rng.randint(0, 5))).split("\n"),
-        1,
-    )
+    # the mirrors copy the district papers: every offline-site story, half of the corpus bodies
+    if base.key.startswith("site-") or rng.random() < 0.5:
+        mirrored = repair(damage("\n".join(p), rng.randint(0, 5)))
+        yield "mirror-repaired", "mirror", base.title, mirrored.split("\n"), 1
     if len("".join(p)) >= 300:
         yield "abridged", "portal", base.title[:10], [_lead("融媒网", rng) + _half(p)[0], *_half(p)[1:]], 2
 
