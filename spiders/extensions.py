@@ -8,8 +8,9 @@ for the items.
 
 `CrawlReport` writes `QUXIAN_STATS_FILE` (JSON) at spider close: items (and by date), responses by
 status, `error_counts` by kind, `errors` = per-URL failures (url, kind, reason, detail, at, status,
-warc_file, warc_offset; capped at 200), URLs refused by robots.txt, finish reason, elapsed time and
-pages/second. Scrapy exits 0 even when every request failed, so callers decide from this file.
+warc_file, warc_offset; capped at 200), URLs skipped by rule and not errors (`robots_forbidden`,
+`offsite_skipped` = pages that redirected off the outlet's domains, `missing_editions`), finish
+reason, elapsed time and pages/second. Scrapy exits 0 even when every request failed, so callers decide from this file.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -131,6 +133,7 @@ class CrawlReport:
         self.error_urls: list[dict[str, Any]] = []
         self.robots_forbidden: list[str] = []
         self.missing_editions: list[str] = []
+        self.offsite_skipped: list[str] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlReport:
@@ -140,6 +143,8 @@ class CrawlReport:
         crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(ext.spider_error, signal=signals.spider_error)
         crawler.signals.connect(ext.page_failed, signal=page_failed)
+        crawler.signals.connect(ext.request_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(ext.request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
@@ -181,6 +186,26 @@ class CrawlReport:
         else:
             self._failure(url, kind, reason, **extra)
 
+    def request_scheduled(self, request: Request, spider: Spider) -> None:
+        """Scrapy's OffsiteMiddleware drops offsite requests right at scheduling, with no errback
+        and no request_dropped signal: a redirect that leaves the outlet's domains is recorded here,
+        under the URL that redirected. (Offsite links that are not redirects are simply not followed.)"""
+        if not request.meta.get("redirect_urls") or request.dont_filter or request.meta.get("allow_offsite"):
+            return
+        host = (urlsplit(request.url).hostname or "").lower()
+        domains = [d.lower() for d in getattr(spider, "allowed_domains", None) or []]
+        if domains and not any(host == d or host.endswith("." + d) for d in domains):
+            origin = request.meta["redirect_urls"][0]
+            if origin not in self.offsite_skipped:
+                self.offsite_skipped.append(origin)
+
+    def request_dropped(self, request: Request, spider: Spider) -> None:
+        """The dupefilter drops a redirect back to a URL of its own chain: a redirect loop, which
+        would otherwise vanish without a trace."""
+        chain = request.meta.get("redirect_urls") or []
+        if request.url in chain:
+            self._failure(chain[0], "download", "redirect loop", detail=" -> ".join([*chain, request.url]))
+
     def report(self, spider: Spider, reason: str) -> dict[str, Any]:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         prefix = "downloader/response_status_count/"
@@ -210,6 +235,7 @@ class CrawlReport:
             "errors": self.error_urls,
             "robots_forbidden": self.robots_forbidden[:MAX_ERROR_URLS],
             "missing_editions": self.missing_editions[:MAX_ERROR_URLS],
+            "offsite_skipped": self.offsite_skipped[:MAX_ERROR_URLS],
             "finish_reason": reason,
             "elapsed_seconds": elapsed,
             "pages_per_second": round(responses / elapsed, 2) if elapsed > 0 else None,

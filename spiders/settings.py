@@ -1,8 +1,8 @@
 """Scrapy settings of the quxian project.
 
 Polite by default: robots.txt obeyed, one request at a time per domain, a delay and AutoThrottle.
-`-s QUXIAN_POLITE=0` (tests, benchmarks against the offline sites) drops the delay, AutoThrottle and
-the retry backoff and raises concurrency; the spiders apply it in `update_settings`.
+`-s QUXIAN_POLITE=0` (tests, benchmarks against the offline sites) drops the delay and AutoThrottle
+and raises concurrency; the spiders apply it in `update_settings`.
 """
 
 BOT_NAME = "quxian"

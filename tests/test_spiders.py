@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -27,6 +28,7 @@ from warcio.archiveiterator import ArchiveIterator
 from quxian.config import CHECKOUT
 from quxian.registry import load as load_registry
 from quxian.sites.build import build_sites
+from quxian.sites.faults import Fault, FaultPlan, make_fault_server
 from quxian.sites.pages import DISALLOWED
 from spiders.middlewares import offline_url_for, registry_host
 from spiders.platforms.rongmei import RongmeiSpider
@@ -62,42 +64,74 @@ def _command(outlet_id: str, out: Path, date_from: str, date_to: str) -> list[st
     ]  # fmt: skip
 
 
+FAULTY = "dazuwang"  # the outlet crawled a second time against a server with faults
+
+
+def _fault_plan(sites) -> FaultPlan:
+    """Four faulty article pages of 大足网: an offsite redirect, a redirect loop, a 503 twice
+    (recovered by retry) and a 404."""
+    host = OFFLINE[FAULTY].hosts[0]
+    arts = sorted(p for p in sites[host].pages if "/content_" in p and not p.startswith(DISALLOWED))
+    return FaultPlan(
+        faults=[
+            Fault(host, arts[0], "offsite_redirect"),
+            Fault(host, arts[1], "redirect_loop"),
+            Fault(host, arts[2], "http503", times=2),
+            Fault(host, arts[3], "http404"),
+        ]
+    )
+
+
+def _read(key: str, oid: str, out: Path, proc: subprocess.Popen) -> Crawl:
+    _, err = proc.communicate(timeout=240)
+    items_file, stats_file = out / "items.jsonl", out / "stats.json"
+    items = (
+        [json.loads(ln) for ln in items_file.read_text(encoding="utf-8").splitlines()]
+        if items_file.exists()
+        else []
+    )
+    stats = json.loads(stats_file.read_text(encoding="utf-8")) if stats_file.exists() else {}
+    return Crawl(oid, items, stats, out / "warc", proc.returncode, err)
+
+
 @pytest.fixture(scope="module")
 def crawls(tmp_path_factory):
-    """Every offline outlet crawled for 2025-11-13..15."""
+    """Every offline outlet crawled for 2025-11-13..15 (key = outlet id), plus 大足网 against a
+    fault server (key `faulty`, plan under `_plan`, its server's attempts under `_attempts`)."""
     root = tmp_path_factory.mktemp("crawls")
-    jobs = {oid: (oid, DATE_FROM, DATE_TO) for oid in OFFLINE}
-    with running_sites() as (base, server):
-        env = {**os.environ, "QUXIAN_OFFLINE_URL": base}
-        results = {}
-        pending = list(jobs.items())
-        running: list[tuple[str, Path, subprocess.Popen]] = []
-        # Two at a time: the machine has two cores and a Scrapy process is mostly start-up CPU.
-        while pending or running:
-            while pending and len(running) < PARALLEL:
-                key, (oid, d0, d1) = pending.pop(0)
-                out = root / key
-                out.mkdir()
-                proc = subprocess.Popen(
-                    _command(oid, out, d0, d1),
-                    cwd=CHECKOUT,
-                    env=env,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                )
-                running.append((key, out, proc))
-            key, out, proc = running.pop(0)
-            _, err = proc.communicate(timeout=240)
-            items_file, stats_file = out / "items.jsonl", out / "stats.json"
-            items = (
-                [json.loads(ln) for ln in items_file.read_text(encoding="utf-8").splitlines()]
-                if items_file.exists()
-                else []
-            )
-            stats = json.loads(stats_file.read_text(encoding="utf-8")) if stats_file.exists() else {}
-            results[key] = Crawl(jobs[key][0], items, stats, out / "warc", proc.returncode, err)
-        results["_log"] = list(server.request_log)
+    sites = build_sites()
+    plan = _fault_plan(sites)
+    fault_server = make_fault_server(plan, sites=sites)
+    fault_thread = threading.Thread(target=fault_server.serve_forever, daemon=True)
+    fault_thread.start()
+    try:
+        with running_sites() as (base, server):
+            jobs = [(oid, oid, base) for oid in OFFLINE] + [("faulty", FAULTY, fault_server.base_url)]
+            results: dict = {}
+            running: list[tuple[str, str, Path, subprocess.Popen]] = []
+            # Two at a time: the machine has two cores and a Scrapy process is mostly start-up CPU.
+            while jobs or running:
+                while jobs and len(running) < PARALLEL:
+                    key, oid, url = jobs.pop(0)
+                    out = root / key
+                    out.mkdir()
+                    cmd = _command(oid, out, DATE_FROM, DATE_TO)
+                    if key == "faulty":
+                        cmd += ["-s", "QUXIAN_RETRY_BACKOFF_BASE=0.2"]
+                    env = {**os.environ, "QUXIAN_OFFLINE_URL": url}
+                    proc = subprocess.Popen(
+                        cmd, cwd=CHECKOUT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+                    )
+                    running.append((key, oid, out, proc))
+                key, oid, out, proc = running.pop(0)
+                results[key] = _read(key, oid, out, proc)
+            results["_log"] = list(server.request_log)
+    finally:
+        fault_server.shutdown()
+        fault_server.server_close()
+        fault_thread.join(timeout=10)
+    results["_plan"] = plan
+    results["_attempts"] = list(fault_server.attempts_log)
     return results
 
 
@@ -190,7 +224,7 @@ def test_warc_archives_hold_real_urls(crawls):
 
 
 def test_stats_file_counts_items_and_statuses(crawls):
-    for oid in OFFLINE:
+    for oid in OFFLINE:  # the clean crawls
         s = crawls[oid].stats
         assert s["outlet"] == oid and s["finish_reason"] == "finished"
         assert s["items"] == len(crawls[oid].items) == sum(s["items_by_date"].values())
@@ -204,6 +238,29 @@ def _list_requests(spider, site, path: str) -> list:
     page = site.pages[path]
     response = HtmlResponse(url=f"https://{host}{path}", body=page.body, encoding="utf-8")
     return [r for r in spider.parse_list(response) if isinstance(r, Request)]
+
+
+def test_failures_are_reported_per_url_and_rules_are_not_errors(crawls):
+    c, plan = crawls["faulty"], crawls["_plan"]
+    assert c.returncode == 0, c.stderr[-2000:]
+    offsite, loop, flaky, missing = (f.url for f in plan.faults)
+    s = c.stats
+    assert s["offsite_skipped"] == [offsite]
+    rows = {e["url"]: e for e in s["errors"]}
+    assert set(rows) == {loop, missing}, rows
+    assert (
+        rows[missing]["status"] == 404
+        and rows[missing]["reason"] == "HTTP 404"
+        and rows[missing]["warc_file"]
+    )
+    assert rows[loop]["reason"] == "redirect loop"
+    assert s["error_counts"]["http"] == 1 and s["error_counts"]["download"] == 1
+    # The 503s were retried with backoff (0.2 s, then 0.4 s) and the page was scraped in the end.
+    assert flaky in {it["url"] for it in c.items}
+    host, path = urlsplit(flaky).hostname, urlsplit(flaky).path
+    tries = sorted(a.at for a in crawls["_attempts"] if (a.host, a.path) == (host, path))
+    assert len(tries) == 3 and tries[1] - tries[0] >= 0.18 and tries[2] - tries[1] >= 0.36, tries
+    assert len(c.items) == len(crawls[FAULTY].items) - 3
 
 
 def test_list_walk_follows_dated_links_and_stops_paginating_before_date_from():
