@@ -49,3 +49,15 @@ def shared_dir() -> Path:
 def offline_url() -> str | None:
     """Base URL of the offline outlet sites when the run is offline, else None."""
     return os.environ.get("QUXIAN_OFFLINE_URL") or None
+
+
+def lake_uri() -> str:
+    """The lake root: `QUXIAN_LAKE`, a local path or a URI such as `s3://bucket/quxian/lake`
+    (opened by `quxian.lakefs.resolve`, credentials from the environment or an Airflow
+    connection), else the local `<data>/lake`."""
+    return os.environ.get("QUXIAN_LAKE") or str(paths().lake)
+
+
+def raw_uri() -> str:
+    """The raw archive root (WARC files): `QUXIAN_RAW`, a path or URI, else the local `<data>/raw`."""
+    return os.environ.get("QUXIAN_RAW") or str(paths().raw)
