@@ -96,7 +96,9 @@ def run(port: int = 8765, content_dir: Path | None = None) -> int:
     """Serve until Ctrl-C, printing the URL, the hosts served and the date range."""
     server = make_server(port=port, content_dir=content_dir)
     days = publication_dates(content_dir)
-    print(f"offline outlet sites on {server.base_url} (set QUXIAN_OFFLINE_URL={server.base_url})")
+    # First line: the URL, as `quxian sites` prints it (scripts read it from there).
+    print(f"offline outlet sites on {server.base_url}/ (Host header selects the outlet); Ctrl-C stops")
+    print(f"use them with: QUXIAN_OFFLINE_URL={server.base_url}")
     for host, site in sorted(server.sites.items()):
         print(f"  {host:24} {site.outlet_id:12} {len(site.pages):4} pages")
     if days:
