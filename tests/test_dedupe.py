@@ -294,6 +294,10 @@ def test_choose_canonical_rule() -> None:
     assert choose_canonical([gov, led])["id"] == "x"  # a lead naming its own outlet originates
     same = dict(portal, id="v", published_at=t0)
     assert choose_canonical([same, portal])["id"] == "w"  # then the earliest
+    as_text = dict(portal, id="z", published_at=(t0 - timedelta(hours=6)).isoformat())
+    assert choose_canonical([portal, as_text])["id"] == "z"  # ISO strings and datetimes compare
+    undated = dict(portal, id="0", published_at=None)
+    assert choose_canonical([undated, portal])["id"] == "w"  # unknown dates go last
     twin = dict(portal, id="a")
     assert choose_canonical([portal, twin])["id"] == choose_canonical([twin, portal])["id"] == "a"
     with pytest.raises(ValueError):

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from quxian.config import TZ
 from transforms.storyindex import StoryIndex, day_number, story_id_for
 
 __all__ = [
@@ -118,15 +119,16 @@ def is_originating(row: Mapping[str, Any]) -> bool:
     return _lead_names_outlet(row)
 
 
-def _published_key(row: Mapping[str, Any]) -> tuple[int, str]:
+def _published_key(row: Mapping[str, Any]) -> tuple[int, float]:
+    """Sort key: known instants first, in time order (a naive value is Asia/Shanghai time)."""
     value = row.get("published_at")
     if value is None or value == "":
-        return (1, "")
+        return (1, 0.0)
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    day = day_number(value)
-    stamp = value.timestamp() if isinstance(value, datetime) else float(day or 0) * 86400
-    return (0, f"{stamp:020.3f}")
+    if isinstance(value, datetime):
+        return (0, (value if value.tzinfo else value.replace(tzinfo=TZ)).timestamp())
+    return (0, float(day_number(value) or 0) * 86400)
 
 
 def choose_canonical(versions: Sequence[Mapping[str, Any]]) -> dict:
