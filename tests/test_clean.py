@@ -217,6 +217,9 @@ def test_huge_input_is_refused_quickly() -> None:
     assert row["is_article"] is False and "too long" in row["reason"]
     big = Extracted(title="t", paragraphs=["区(qū)委" * 300_000])
     assert clean(big)["is_article"] is False
+    # Under the size limit but far denser in mirror marks than prose: no search, still cleaned.
+    dense = clean(Extracted(title="t", paragraphs=["區?a)" * 60_000]))
+    assert "mirror_repair_skipped" in dense["repairs"]
     assert time.perf_counter() - start < 5  # a guard against quadratic paths, not a benchmark
 
 

@@ -26,8 +26,9 @@ from transforms import byline as bl
 from transforms import dates, mirror, punct
 from transforms.record import Extracted
 
-# Beyond this many characters a text is not an article (and would only cost time).
-MAX_TEXT_CHARS = 1_000_000
+# Beyond this many characters a text is not an article (the longest news stories run to tens of
+# thousands; more would only cost time in the repair search).
+MAX_TEXT_CHARS = 300_000
 # Fewer Han characters than this in the body: not an article.
 MIN_BODY_HAN = 10
 # Share of Han characters that only Traditional script writes, above which a text is converted.
@@ -290,6 +291,8 @@ def clean(
             repairs.append(f"mirror_garbles:{report.garbles}")
         if report.lost:
             repairs.append(f"mirror_lost_chars:{report.lost}")
+        if report.skipped:
+            repairs.append("mirror_repair_skipped")
 
     # 2. Traditional → Simplified when the text is Traditional (t2s on Simplified text is not the
     # identity for every character, so genuine Simplified text is left alone).

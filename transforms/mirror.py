@@ -229,6 +229,7 @@ class RepairReport:
     annotations: int  # `字(pinyin)` annotations removed
     garbles: int  # `?pinyin)` garbles (GBK-shifted runs) re-aligned
     lost: int  # characters whose bytes the damage destroyed (shown as LOST)
+    skipped: bool = False  # too dense in marks to be prose: annotations stripped, no search
 
 
 def _annotations(text: str) -> dict[int, int]:
@@ -344,6 +345,11 @@ def _last_bytes(tail: bytes | str) -> tuple[int, ...]:
         pass
     return tuple(options)
 
+
+# Bounds on the search: more `(`/`?` marks than this (or than this share of the characters) and
+# the text is not prose; `repair_text` only strips annotations then.
+MAX_EVENTS = 10_000
+MAX_EVENT_SHARE = 0.2
 
 # Costs of readings in a shifted run (the search minimises their sum with `_char_penalty`): an
 # invalid pair losing two bytes, a character one of whose bytes is lost, and a reading that needs
@@ -490,6 +496,16 @@ def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int
     mirror = force or annotations + 2 * garbles >= min_marks
     if not mirror:
         return RepairReport(text, False, 0, 0, 0)
+    events = text.count("(") + text.count("?")
+    if events > MAX_EVENTS or events > MAX_EVENT_SHARE * len(text):
+        # Damaged prose has a mark every ten characters at most (~9% on the benchmark set); far
+        # denser text is junk, and the search would only cost time on it.
+        kept, last = [], 0
+        for start, end in sorted(annotated.items()):
+            kept.append(text[last:start])
+            last = end
+        kept.append(text[last:])
+        return RepairReport("".join(kept), True, annotations, garbles, 0, skipped=True)
     import heapq
 
     prefix = _aligned_costs(text, annotated)
