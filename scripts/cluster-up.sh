@@ -102,6 +102,9 @@ export AIRFLOW__CORE__PARALLELISM=$((WORKERS * CONCURRENCY + 4))
 export AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT=120
 export AIRFLOW__CORE__HOSTNAME_CALLABLE=quxian.cluster.worker_hostname
 export AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:$API_PORT/execution/
+# The default 5 s is too short for a first call to a busy api-server (measured: a task lost its
+# first try to a read timeout on 2 loaded cores); retries stay at the default 5.
+export AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT=30
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=$DB
 export AIRFLOW__CELERY__BROKER_URL=redis://:$SECRET@127.0.0.1:$REDIS_PORT/0
 export AIRFLOW__CELERY__RESULT_BACKEND=db+postgresql+psycopg2://airflow:$SECRET@127.0.0.1:$PG_PORT/airflow
