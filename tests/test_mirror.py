@@ -121,3 +121,12 @@ def test_repair_handles_odd_input_quickly() -> None:
     assert mirror.repair("") == ""
     junk = "?a)?(b)" * 2000 + "\ufffd\x00" * 100
     assert isinstance(mirror.repair_text(junk, force=True).text, str)
+
+
+def test_search_gives_up_on_a_run_that_never_realigns() -> None:
+    # A shifted run of 20,000 characters never happens in a real copy: the search stops at its
+    # budget and falls back to stripping the annotations.
+    text = "嚴(yán)謹(jǐn)?shù)" + "淖黠" * 10_000
+    report = mirror.repair_text(text)
+    assert report.skipped and report.is_mirror_copy
+    assert report.text.startswith("嚴謹?shù)淖黠")

@@ -350,6 +350,10 @@ def _last_bytes(tail: bytes | str) -> tuple[int, ...]:
 # the text is not prose; `repair_text` only strips annotations then.
 MAX_EVENTS = 10_000
 MAX_EVENT_SHARE = 0.2
+# Readings the search may try: a fixed allowance plus one per character (real copies need far
+# less: shifted runs realign within tens of characters); past it the search gives up.
+SEARCH_BUDGET = 5_000
+SEARCH_BUDGET_PER_CHAR = 0.5
 
 # Costs of readings in a shifted run (the search minimises their sum with `_char_penalty`): an
 # invalid pair losing two bytes, a character one of whose bytes is lost, and a reading that needs
@@ -482,6 +486,16 @@ def _aligned_steps(
     return [(pos + 1, 0, None, char, char, 0)]
 
 
+def _strip_annotations(text: str, annotated: dict[int, int], annotations: int, garbles: int) -> RepairReport:
+    """The fallback when the search is not worth it: remove the annotations, touch nothing else."""
+    kept, last = [], 0
+    for start, end in sorted(annotated.items()):
+        kept.append(text[last:start])
+        last = end
+    kept.append(text[last:])
+    return RepairReport("".join(kept), True, annotations, garbles, 0, skipped=True)
+
+
 def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int = 24) -> RepairReport:
     """Undo mirror damage on one text (all paragraphs joined by newlines, so that shifted runs that
     cross a line end stay intact). Returns Traditional text; `repair` adds t2s.
@@ -500,12 +514,7 @@ def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int
     if events > MAX_EVENTS or events > MAX_EVENT_SHARE * len(text):
         # Damaged prose has a mark every ten characters at most (~9% on the benchmark set); far
         # denser text is junk, and the search would only cost time on it.
-        kept, last = [], 0
-        for start, end in sorted(annotated.items()):
-            kept.append(text[last:start])
-            last = end
-        kept.append(text[last:])
-        return RepairReport("".join(kept), True, annotations, garbles, 0, skipped=True)
+        return _strip_annotations(text, annotated, annotations, garbles)
     import heapq
 
     prefix = _aligned_costs(text, annotated)
@@ -514,7 +523,11 @@ def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int
     frontier: dict[int, dict[tuple, tuple[int, tuple | None, int]]] = {0: {(None, b""): (0, None, 0)}}
     queue = [0]
     length = len(text)
+    budget = SEARCH_BUDGET + SEARCH_BUDGET_PER_CHAR * length  # float: fine for a countdown
     while queue:
+        if budget < 0:
+            # Pathological input (a shifted run that never realigns): give up the search.
+            return _strip_annotations(text, annotated, annotations, garbles)
         pos = heapq.heappop(queue)
         states = frontier.pop(pos, None)
         if states is None or pos >= length:
@@ -529,6 +542,7 @@ def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int
                 steps = _aligned_steps(text, pos, tail, mirror, annotated, prefix)
             else:
                 steps = _shifted_steps(text, pos, pending, tail)
+            budget -= len(steps)
             for next_pos, penalty, next_pending, next_tail, piece, lost_here in steps:
                 if next_pending is None and next_tail == b"":
                     next_tail = tail if isinstance(tail, str) else b""
