@@ -9,7 +9,8 @@ with the reasons and one URL an operator can open. The policy (documented in
   too (`raise_for_broken`) so the run is red and names the outlet.
 - warn: the yield is below `low_ratio` (30 %) of the outlet's trailing median, or more than
   `generic_share` (50 %) of its rows came from the generic extractor (its template changed and
-  the platform rules no longer match). A warning is logged and flagged in the report; no task
+  the platform rules no longer match; platforms without a body rule, the spam mirrors, are
+  exempt). A warning is logged and flagged in the report; no task
   fails.
 - With fewer than `min_history` earlier runs that carried the outlet only the zero rule applies:
   a median of one or two nights says little.
@@ -26,7 +27,7 @@ import json
 import logging
 import statistics
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -46,6 +47,9 @@ class HealthPolicy:
     low_ratio: float = 0.3  # yield below this share of the median → warn
     generic_share: float = 0.5  # more than this share of rows from the generic extractor → warn
     generic_min_versions: int = 4  # …counted only when the outlet has at least this many rows
+    # Platforms with no body rule, whose pages always take the generic path (the spam mirrors'
+    # templates vary per network): the generic rule says nothing about them.
+    generic_exempt_platforms: tuple[str, ...] = ("mirror",)
 
 
 DEFAULT_POLICY = HealthPolicy()
@@ -83,6 +87,14 @@ class OutletHealth:
         d["reasons"] = list(self.reasons)
         d["reason"] = self.reason
         return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> OutletHealth:
+        """The inverse of `to_dict` (e.g. from a report's JSON); unknown keys are ignored."""
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in d.items() if k in names}
+        values["reasons"] = tuple(values.get("reasons") or ())
+        return cls(**values)
 
 
 class OutletsBroken(RuntimeError):
@@ -179,16 +191,16 @@ def _lake_figures(lake: Path, days: tuple[str, str]) -> tuple[dict[str, dict], d
     return versions, quarantined
 
 
-def _start_url(outlet_id: str, day: str | None) -> tuple[str | None, str | None, str | None]:
-    """(name, district, first start URL for the day) from the registry, Nones if unknown."""
+def _registry_facts(outlet_id: str, day: str | None) -> tuple[str | None, str | None, str | None, str | None]:
+    """(name, district, platform, first start URL for the day) from the registry, Nones if unknown."""
     from quxian.registry import RegistryError, load
 
     try:
         o = load().outlet(outlet_id)
     except RegistryError:
-        return None, None, None
+        return None, None, None, None
     urls = o.start_urls_for(date.fromisoformat(day)) if day else list(o.start_urls)
-    return o.name, o.district, (urls[0] if urls else None)
+    return o.name, o.district, o.platform, (urls[0] if urls else None)
 
 
 # ---------------------------------------------------------------- verdict
@@ -223,7 +235,7 @@ def assess(
     verdicts = []
     for oid in sorted(set(per_outlet) | failed):
         counts = per_outlet.get(oid) or {}
-        name, district, start = _start_url(oid, dates[1])
+        name, district, platform, start = _registry_facts(oid, dates[1])
         n = yields.get(oid, 0)
         rates = [y[oid] / d for y, d in past if oid in y]
         expected = statistics.median(rates) * days if len(rates) >= policy.min_history else None
@@ -257,6 +269,7 @@ def assess(
                 sample = error_urls[0] if error_urls else (lake_quarantine.get(oid) or (lv or {}).get("url"))
             if (
                 share is not None
+                and platform not in policy.generic_exempt_platforms
                 and lv["rows"] >= policy.generic_min_versions
                 and share > policy.generic_share
             ):

@@ -35,7 +35,7 @@ from quxian.svgcharts import Bar
 REPORT_FORMAT = 1
 HEATMAP_DAYS = 14
 HISTORY_RUNS = 14  # earlier runs shown in the duplicate-rate chart
-STEP_TASKS = ("clean", "dedupe", "publish", "summary")
+STEP_TASKS = ("clean", "dedupe", "publish")
 
 
 # ---------------------------------------------------------------- figures
@@ -421,6 +421,33 @@ def report_for_run(run_key: str, **kwargs) -> tuple[Path, Path]:
     return write_report(summary, **kwargs)
 
 
+def run_report(run_key: str, *, fail_on_broken: bool = True, **kwargs) -> dict:
+    """What the DAG's `report` task (and `quxian run`) call once the run is summarised.
+
+    Writes the report of `data/runs/<run_key>/summary.json` (keyword arguments go to
+    `write_report`), logs a warning per `warn` outlet and, with `fail_on_broken`, raises
+    `health.OutletsBroken` naming every broken outlet and its sample URL (after the files are
+    written). Returns `{"html", "json", "flags"}`, flags as one line per flagged outlet.
+    Raises FileNotFoundError when the run has no summary.
+    """
+    html_path, json_path = report_for_run(run_key, **kwargs)
+    verdicts = [
+        health.OutletHealth.from_dict(h) for h in json.loads(json_path.read_text(encoding="utf-8"))["health"]
+    ]
+    if fail_on_broken:
+        health.raise_for_broken(verdicts)
+    return {
+        "html": str(html_path),
+        "json": str(json_path),
+        "flags": [health.describe(h) for h in health.flagged(verdicts)],
+    }
+
+
+def read_report(run_key: str, reports_dir: Path | None = None) -> dict | None:
+    """The JSON figures of one run's report, or None when it has none."""
+    return _read_json((reports_dir or config.paths().reports) / f"{run_key}.json")
+
+
 def load_report(day: date | None = None, reports_dir: Path | None = None) -> dict | None:
     """The JSON figures of the newest report covering `day` (any day: `latest.json`), or None."""
     reports_dir = reports_dir or config.paths().reports
@@ -571,8 +598,10 @@ __all__ = [
     "enrich_summary",
     "format_report_table",
     "load_report",
+    "read_report",
     "render_html",
     "report_for_run",
+    "run_report",
     "terminal_report",
     "write_report",
 ]

@@ -103,6 +103,13 @@ def test_generic_extraction_share_warns_above_half(data_dir: Path):
     assert got["sxdsb"].sample_url == "https://dpaper.sxcm.net/20251114/content_0.htm"
     assert got["ccrb"].status == "ok" and got["ccrb"].generic_share == 0.5  # half is not "more than half"
     assert got["bswxw"].status == "ok" and got["bswxw"].generic_share == 1.0  # 3 rows: too few to judge
+    # The mirrors have no body rule: the generic path is their normal one.
+    write_test_lake(lake, [DAY], {"mirror_cqxw": 6}, generic={"mirror_cqxw": 6})
+    mirror = make_summary("2025-11-14", {"mirror_cqxw": 6})
+    (h,) = health.assess(mirror, [], lake=lake)
+    assert h.generic_share == 1.0 and h.status == "ok"
+    (h,) = health.assess(mirror, [], lake=lake, policy=health.HealthPolicy(generic_exempt_platforms=()))
+    assert h.status == "warn"
     # Rows outside the run's dates do not count.
     other = make_summary("2025-11-15", {"sxdsb": 6})
     assert health.assess(other, [], lake=lake)[0].generic_share is None

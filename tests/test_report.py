@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from quxian import report
+from quxian import health, report
 from quxian.config import TZ
 from quxian.registry import load as load_registry
 from transforms.publish import write_partition
@@ -375,3 +375,20 @@ def test_report_build_time(data_dir: Path):
     )
     assert rows["article_versions"] == 10 * 465
     assert took < 10
+
+
+def test_run_report_writes_then_fails_on_a_broken_outlet(night: dict, data_dir: Path):
+    run_dir = data_dir / "runs" / "2025-11-14"
+    run_dir.mkdir(parents=True)
+    (run_dir / "summary.json").write_text(json.dumps(night["summary"]), encoding="utf-8")
+    with pytest.raises(
+        health.OutletsBroken, match=r"^1 outlet\(s\) broken: BROKEN: dazu_gov \(大足区人民政府\)"
+    ):
+        report.run_report("2025-11-14")
+    assert (night["reports"] / "2025-11-14.html").exists()  # written before failing
+    got = report.run_report("2025-11-14", fail_on_broken=False)
+    assert got["html"] == str(night["reports"] / "2025-11-14.html")
+    assert [f.split(":")[0] for f in got["flags"]] == ["BROKEN", "WARN", "WARN"]
+    assert report.read_report("2025-11-14")["run_key"] == "2025-11-14"
+    with pytest.raises(FileNotFoundError, match="run 2025-11-01: no summary"):
+        report.run_report("2025-11-01")
