@@ -287,7 +287,10 @@ def _charts(fig: dict) -> dict[str, str]:
         Bar(k, v, tone="warn") for k, v in fig["quarantine_by_reason"].items()
     ]
     charts["errors_quarantine"] = svgcharts.hbar_chart(
-        reason_bars, chart_id="errors_quarantine", title="Errors and quarantine by reason"
+        reason_bars,
+        chart_id="errors_quarantine",
+        title="Errors and quarantine by reason",
+        empty_text="no failed crawl, nothing quarantined / 无错误、无隔离",
     )
     durations = fig["task_durations"]
     if durations:

@@ -60,13 +60,9 @@ def _svg(chart_id: str, title: str, width: float, height: float, body: list[str]
     )
 
 
-def _empty(chart_id: str, title: str, width: int) -> str:
+def _empty(chart_id: str, title: str, width: int, text: str = "no data / 无数据") -> str:
     return _svg(
-        chart_id,
-        title,
-        width,
-        40,
-        [f'<text x="8" y="24" fill="{TONES["muted"]}">{escape("no data / 无数据")}</text>'],
+        chart_id, title, width, 40, [f'<text x="8" y="24" fill="{TONES["muted"]}">{escape(text)}</text>']
     )
 
 
@@ -78,13 +74,15 @@ def hbar_chart(
     width: int = 720,
     bar_height: int = 16,
     marker_label: str | None = None,
+    empty_text: str = "no data / 无数据",
 ) -> str:
     """Horizontal bars, one row per `Bar`, labels on the left, values at the bar's end.
 
     A bar's `marker` is drawn as a dark tick; `marker_label` explains it in a legend line.
+    `empty_text` is what an empty chart says (no bars can be good news).
     """
     if not bars:
-        return _empty(chart_id, title, width)
+        return _empty(chart_id, title, width, empty_text)
     gap = 6
     label_w = min(260.0, max(text_width(b.label) for b in bars) + 12)
     value_w = max(text_width(b.note or _fmt(b.value)) for b in bars) + 12

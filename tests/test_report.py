@@ -318,6 +318,7 @@ def test_an_empty_lake_and_no_history_still_make_a_page(data_dir: Path):
     page = html_path.read_text(encoding="utf-8")
     assert page.count("<svg") == 4  # no durations recorded: that section says so instead
     assert "not recorded for this run" in page
+    assert "nothing quarantined" not in page  # one crawl failed
     fig = json.loads(json_path.read_text(encoding="utf-8"))
     assert fig["articles_per_district_day"]["districts"] == []
     assert [h["status"] for h in fig["health"]] == ["broken"]
@@ -368,8 +369,9 @@ def test_report_build_time(data_dir: Path):
     rows = write_test_lake(lake, days, per_day, shared_stories=5)
     write_history(data_dir / "runs", DAY, 14, per_day)
     started = time.perf_counter()
-    report.write_report(make_summary(DAY.isoformat(), per_day), lake=lake)
+    html_path, _ = report.write_report(make_summary(DAY.isoformat(), per_day), lake=lake)
     took = time.perf_counter() - started
+    assert "no failed crawl, nothing quarantined" in html_path.read_text(encoding="utf-8")
     print(
         f"report for a lake of {rows['article_versions']} versions / {rows['articles']} articles: {took:.2f} s"
     )
