@@ -93,6 +93,21 @@ def test_facts_read_datelines_through_edits() -> None:
     assert shingle.parse_facts(shingle.facts(shingle.normalise("近日，会议召开"))).dateline is None
 
 
+def test_signatures_do_not_depend_on_batching(labelled: list[dict]) -> None:
+    norms = shingle.normalise_many([r["body"] for r in labelled[:40]] + ["", "短"])
+    sigs, sizes = shingle.signatures(norms)
+    for i, norm in enumerate(norms):
+        one, size = shingle.signatures([norm])
+        assert (one[0] == sigs[i]).all() and size[0] == sizes[i]
+        assert norm == shingle.normalise(([r["body"] for r in labelled[:40]] + ["", "短"])[i])
+    assert [len(shingle.shingle_hashes(n)) for n in norms[:5]] == sizes[:5].tolist()
+    assert (sigs[-2] == 0xFFFFFFFF).all() and sizes[-2] == 0  # no shingle: the empty signature
+    # the estimate follows the exact Jaccard of two copies
+    a, b = shingle.shingle_hashes(norms[0]), shingle.shingle_hashes(norms[1])
+    exact_j = len(np.intersect1d(a, b)) / len(np.union1d(a, b))
+    assert abs(shingle.jaccard(sigs[0], sigs[1]) - exact_j) < 0.15
+
+
 # ----------------------------------------------------------------------- quality on the set
 def test_labelled_set_precision_and_recall(labelled: list[dict], labelled_out: list[dict]) -> None:
     out = labelled_out
