@@ -104,7 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress(
             f"run {plan.run_key}: {len(plan.outlets)} outlets, crawl window {plan.crawl_from}..{plan.date_to}"
         )
-        return steps.run(plan, progress=progress)
+        return steps.run(plan, progress=progress, jobs=args.jobs)
 
     try:
         if args.offline:
@@ -134,7 +134,6 @@ def extract_file(path: Path, *, url: str | None, published: date | None) -> dict
     """One file → one cleaned record (HTML page, or plain text with the headline first)."""
     from transforms.clean import clean, parse_plain_text
     from transforms.extract import extract
-
     from transforms.record import Extracted
 
     try:

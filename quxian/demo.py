@@ -20,13 +20,11 @@ from quxian.airflowenv import airflow_env, airflow_home
 
 
 def covered_dates() -> list[date]:
-    """Every publication date of the offline sites' stories, first to last."""
-    import yaml
+    """Every day from the offline sites' first publication date to their last."""
+    from quxian.sites.build import default_content_dir
+    from quxian.sites.content import load_stories
 
-    days: set[date] = set()
-    for f in sorted((config.CHECKOUT / "quxian" / "sites" / "content").glob("*.yaml")):
-        for story in yaml.safe_load(f.read_text(encoding="utf-8")).get("stories", []):
-            days.update(date.fromisoformat(str(d)) for d in (story.get("runs") or {}).values())
+    days = {d for story in load_stories(default_content_dir()) for d in story.runs.values()}
     if not days:
         raise SystemExit("demo: no offline site content found under quxian/sites/content/")
     return [min(days) + timedelta(days=n) for n in range((max(days) - min(days)).days + 1)]

@@ -550,7 +550,7 @@ def _publish_articles(root: Path, new_versions: list[dict], lookback_days: int) 
 # ---------------------------------------------------------------- summary
 
 
-def summarize(plan: RunPlan, crawl_results: list[dict | None] | None = None) -> dict:
+def summarize(plan: RunPlan) -> dict:
     """The run's figures: pages, articles and stories per district and date, folds, errors."""
     run_dir = plan.run_dir
     crawls = []
@@ -616,25 +616,29 @@ def format_summary(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def run(plan: RunPlan, *, progress=None) -> dict:
-    """All steps in order without Airflow (the `quxian run` command). A failed crawl is reported
+def run(plan: RunPlan, *, progress=None, jobs: int = 4) -> dict:
+    """All steps in order without Airflow (the `quxian run` command). Crawls run `jobs` at a
+    time (each is its own subprocess, like the DAG's mapped tasks); a failed crawl is reported
     and the other outlets go on, as in the DAG."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     say = progress or (lambda msg: None)
-    results: list[dict | None] = []
-    for n, outlet_id in enumerate(plan.outlets, 1):
-        try:
-            res = crawl(plan, outlet_id)
-            say(
-                f"[{n}/{len(plan.outlets)}] {outlet_id}: {res['pages']} pages, {res['items']} articles in {res['elapsed_s']} s"
-            )
-            results.append(res)
-        except CrawlFailed as e:
-            say(f"[{n}/{len(plan.outlets)}] {outlet_id}: FAILED: {e}")
-            results.append(None)
+    total = len(plan.outlets)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(crawl, plan, outlet_id): outlet_id for outlet_id in plan.outlets}
+        for n, fut in enumerate(as_completed(futures), 1):
+            outlet_id = futures[fut]
+            try:
+                res = fut.result()
+                say(
+                    f"[{n}/{total}] {outlet_id}: {res['pages']} pages, {res['items']} articles in {res['elapsed_s']} s"
+                )
+            except CrawlFailed as e:
+                say(f"[{n}/{total}] {outlet_id}: FAILED: {e}")
     say(f"clean: {clean_pages(plan)}")
     say(f"dedupe: {dedupe(plan)}")
     say(f"publish: {publish(plan)}")
-    return summarize(plan, results)
+    return summarize(plan)
 
 
 __all__ = [

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from datetime import date
 
-import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
 from quxian import config, steps
 from quxian.cli import OfflineSites
+from quxian.lakeviews import connect
 from quxian.registry import load
 
 NIGHTS = [date(2025, 11, 13), date(2025, 11, 14), date(2025, 11, 15)]
@@ -53,12 +53,7 @@ def lake(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def con(lake):
-    c = duckdb.connect()
-    for name in ("article_versions", "articles", "quarantine"):
-        c.execute(
-            f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{lake['lake']}/{name}/*/*/*.parquet', hive_partitioning = true)"
-        )
-    return c
+    return connect(lake["lake"])
 
 
 def test_every_night_ran_every_offline_outlet(lake):
@@ -81,7 +76,7 @@ def test_every_offline_outlet_contributes_articles_each_day(con):
 
 
 def test_hive_partitions_are_typed_and_match_the_rows(con):
-    types = dict(con.execute("SELECT column_name, data_type FROM (DESCRIBE article_versions)").fetchall())
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE article_versions)").fetchall())
     assert types["date"] == "DATE" and types["district"] == "VARCHAR"
     assert types["published_at"] == "TIMESTAMP WITH TIME ZONE"
     # The partition date is the publication date in Asia/Shanghai.
