@@ -82,20 +82,28 @@ def partition_url(lake: Lake, dataset: str, district: str, day: date) -> str:
     return lakefs.resolve(lake).url(*partition_key(dataset, district, day), PARTITION_FILE)
 
 
-def read_partition(lake: Lake, dataset: str, district: str, day: date) -> pa.Table:
-    """The partition's rows (an empty table with the schema when it does not exist)."""
+def read_partition(
+    lake: Lake, dataset: str, district: str, day: date, columns: list[str] | None = None
+) -> pa.Table:
+    """The partition's rows (an empty table with the schema when it does not exist); only
+    `columns` when given (the schema's own order is kept)."""
     schema = DATASETS[dataset]
+    if columns is not None:
+        unknown = set(columns) - set(schema.names)
+        if unknown:
+            raise ValueError(f"{dataset} has no column {sorted(unknown)}")
+        schema = pa.schema([f for f in schema if f.name in set(columns)])
     root = _local(lake)
     if root is None:
         loc = lakefs.resolve(lake)
         path = loc.join(*partition_key(dataset, district, day), PARTITION_FILE)
         if loc.fs.get_file_info(path).type != pafs.FileType.File:
             return schema.empty_table()
-        return pq.read_table(path, schema=schema, filesystem=loc.fs)
+        return pq.read_table(path, schema=schema, columns=schema.names, filesystem=loc.fs)
     path = partition_dir(root, dataset, district, day) / PARTITION_FILE
     if not path.exists():
         return schema.empty_table()
-    return pq.read_table(path, schema=schema)
+    return pq.read_table(path, schema=schema, columns=schema.names)
 
 
 def _fsync_dir(path: Path) -> None:
