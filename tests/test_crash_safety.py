@@ -479,8 +479,17 @@ def test_a_backfill_gives_the_rows_the_nightly_runs_gave(tmp_path, monkeypatch):
     nights = [date(2025, 11, 13), date(2025, 11, 14), date(2025, 11, 15)]
     with running_sites() as (url, _server):
         monkeypatch.setenv("QUXIAN_DATA", str(tmp_path / "nightly"))
+        archives: dict[Path, str] = {}
         for night in nights:
             steps.run(steps.plan_run(night, offline_url=url, outlets=["xinyubao", "dazu_gov"]))
+            # The raw archive is append-only: a later run adds files and never touches earlier ones.
+            for f, digest in archives.items():
+                assert hashlib.sha256(f.read_bytes()).hexdigest() == digest, f"{f} changed after {night}"
+            now = {
+                f: hashlib.sha256(f.read_bytes()).hexdigest() for f in config.paths().raw.rglob("*.warc.gz")
+            }
+            assert len(now) > len(archives)
+            archives = now
         nightly = _rows_without_fetch_details(config.paths().lake, set(nights))
         monkeypatch.setenv("QUXIAN_DATA", str(tmp_path / "backfill"))
         steps.run(steps.plan_run(nights[0], nights[-1], offline_url=url, outlets=["xinyubao", "dazu_gov"]))
