@@ -30,6 +30,7 @@ demo: install
 	$(BIN)/python -m quxian.demo
 
 test: install
+	./scripts/install-chromium.sh
 	$(BIN)/python -m pytest -q
 
 test-slow: install

@@ -104,12 +104,19 @@ def quxian_nightly():
         print(steps.format_summary(result))
         return result
 
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def report(plan: dict) -> dict:
+        from quxian.report import run_report
+
+        # Writes the HTML/JSON report, then fails this task naming any broken outlet and a URL.
+        return run_report(plan["run_key"])
+
     p = plan()
     crawled = crawl.partial(plan=p).expand(outlet_id=outlet_ids(p))
     cleaned = clean(p)
     crawled >> cleaned
     published = publish(p)
-    cleaned >> dedupe(p) >> published >> summary(p)
+    cleaned >> dedupe(p) >> published >> summary(p) >> report(p)
 
 
 quxian_nightly()

@@ -118,8 +118,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             summary = go(None)
     except (steps.StepError, RegistryError) as e:
         raise UsageError(str(e)) from e
-    print(steps.format_summary(summary))
-    return 1 if summary["failed_outlets"] else 0
+    from quxian.report import format_report_table, read_report
+
+    report = read_report(summary["run_key"])
+    print(format_report_table(report) if report else steps.format_summary(summary))
+    broken = bool(report) and any(h["status"] == "broken" for h in report["health"])
+    return 1 if summary["failed_outlets"] or broken else 0
 
 
 # ---------------------------------------------------------------- extract
@@ -245,25 +249,15 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from quxian.lakeviews import lake_summary
+    from quxian.report import report_for_run, terminal_report
 
-    rows = lake_summary(day=args.date)
-    if not rows:
-        print(
-            "the lake is empty"
-            + (f" for {args.date}" if args.date else "")
-            + " (run `make demo` or `quxian run`)"
-        )
-        return 0
-    print(
-        f"{'district':12s} {'date':10s} {'versions':>8s} {'stories':>8s} {'outlets':>7s} {'quarantine':>10s}"
-    )
-    for r in rows:
-        print(
-            f"{r['district']:12s} {r['date']!s:10s} {r['versions']:8d} {r['stories']:8d} {r['outlets']:7d} {r['quarantined']:10d}"
-        )
-    tot = {k: sum(r[k] for r in rows) for k in ("versions", "stories", "quarantined")}
-    print(f"{'total':23s} {tot['versions']:8d} {tot['stories']:8d} {'':7s} {tot['quarantined']:10d}")
+    if args.rebuild:
+        try:
+            html_path, _ = report_for_run(args.rebuild)
+        except (FileNotFoundError, ValueError) as e:
+            raise UsageError(str(e)) from None
+        print(f"wrote {html_path}", file=sys.stderr)
+    print(terminal_report(args.date))
     return 0
 
 
@@ -357,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser("report", help="what the lake holds, per district and date")
     rp.add_argument("--date", type=_date, help="only this date")
+    rp.add_argument("--rebuild", metavar="RUN_KEY", help="rewrite that run's report first")
     rp.set_defaults(func=cmd_report)
 
     q = sub.add_parser(
@@ -379,6 +374,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `quxian ... | head`: the reader left; say nothing more.
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

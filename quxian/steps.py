@@ -364,6 +364,7 @@ def _crawl_error_rows(outlet: Outlet, summary: dict, run_day: date) -> list[dict
 def clean_pages(plan: RunPlan) -> dict:
     """Extract and clean every page the run's crawls fetched (outlets whose crawl failed are
     skipped and reported). Writes `clean/versions.parquet` and `clean/quarantine.parquet`."""
+    started = time.monotonic()
     reg = load_registry()
     versions: dict[str, dict] = {}
     quarantine: list[dict] = []
@@ -393,6 +394,7 @@ def clean_pages(plan: RunPlan) -> dict:
     counts["versions"] = len(versions)
     counts["quarantined"] = len(quarantine)
     result = dict(counts)
+    result["elapsed_s"] = round(time.monotonic() - started, 2)
     (out / "summary.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     return result
 
@@ -402,6 +404,7 @@ def clean_pages(plan: RunPlan) -> dict:
 
 def dedupe(plan: RunPlan) -> dict:
     """Give every cleaned version its `story_id` against the persistent story index."""
+    started = time.monotonic()
     from transforms.dedupe import StoryIndex
 
     src = plan.run_dir / "clean" / "versions.parquet"
@@ -421,6 +424,7 @@ def dedupe(plan: RunPlan) -> dict:
     pq.write_table(to_table(rows, staging_schema("article_versions")), out / "versions.parquet")
     result = {"versions": len(rows), "stories": len(set(ids))}
     result["folded"] = result["versions"] - result["stories"]
+    result["elapsed_s"] = round(time.monotonic() - started, 2)
     (out / "summary.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     return result
 
@@ -475,6 +479,7 @@ def publish(plan: RunPlan) -> dict:
 
     Holds the lake lock for the whole write, so two runs never interleave (the second waits).
     """
+    started = time.monotonic()
     root = config.paths().lake
     new_versions = pq.read_table(plan.run_dir / "dedupe" / "versions.parquet").to_pylist()
     new_quarantine = pq.read_table(plan.run_dir / "clean" / "quarantine.parquet").to_pylist()
@@ -502,6 +507,7 @@ def publish(plan: RunPlan) -> dict:
             lake.write_partition(root, "quarantine", district, day, to_table(merged, QUARANTINE))
             written["quarantine"] += 1
     result = {"partitions_written": dict(written), "lake": str(root)}
+    result["elapsed_s"] = round(time.monotonic() - started, 2)
     out = plan.run_dir / "publish"
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
@@ -576,6 +582,7 @@ def summarize(plan: RunPlan) -> dict:
             "versions": len(rows),
             "stories": len({r["story_id"] for r in rows}),
         }
+    versions_by_outlet = Counter(r["outlet"] for r in versions)
     summary = {
         "run_key": plan.run_key,
         "dates": [plan.date_from.isoformat(), plan.date_to.isoformat()],
@@ -590,7 +597,17 @@ def summarize(plan: RunPlan) -> dict:
         "quarantine_reasons": dict(Counter(r["reason"] for r in quarantine)),
         "crawl_errors": sum(len(c.get("errors", [])) for c in crawls),
         "per_partition": per_partition,
-        "per_outlet": {c["outlet"]: {"pages": c.get("pages", 0), "items": c.get("items", 0)} for c in crawls},
+        "per_outlet": {
+            c["outlet"]: {
+                "pages": c.get("pages", 0),
+                "items": c.get("items", 0),
+                "versions": versions_by_outlet.get(c["outlet"], 0),
+                "elapsed_s": c.get("elapsed_s"),
+                "error_urls": [e["url"] for e in c.get("errors", []) if e.get("url")][:3],
+            }
+            | ({"failed": True} if c.get("failed") else {})
+            for c in crawls
+        },
         "lake": str(config.paths().lake),
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -638,7 +655,11 @@ def run(plan: RunPlan, *, progress=None, jobs: int = 4) -> dict:
     say(f"clean: {clean_pages(plan)}")
     say(f"dedupe: {dedupe(plan)}")
     say(f"publish: {publish(plan)}")
-    return summarize(plan)
+    summary = summarize(plan)
+    from quxian.report import run_report
+
+    say(f"report: {run_report(plan.run_key, fail_on_broken=False)['html']}")
+    return summary
 
 
 __all__ = [

@@ -27,7 +27,7 @@ def test_dags_import_without_errors(dagbag):
 
 def test_nightly_dag_shape(dagbag):
     dag = dagbag.dags["quxian_nightly"]
-    assert set(dag.task_ids) == {"plan", "outlet_ids", "crawl", "clean", "dedupe", "publish", "summary"}
+    assert set(dag.task_ids) == {"plan", "outlet_ids", "crawl", "clean", "dedupe", "publish", "summary", "report"}
     assert dag.timetable.expression == "0 2 * * *"
     assert "Asia/Shanghai" in str(dag.timetable.timezone)
     assert dag.get_task("clean").trigger_rule == "all_done"
