@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import json
 import socket
 from datetime import date
 
@@ -146,6 +147,11 @@ def test_plans_are_validated_and_deterministic():
     a = FaultPlan.spread(urls, FAULT_MIX, seed=1)
     assert a.faults == FaultPlan.spread(reversed(urls), FAULT_MIX, seed=1).faults
     assert len({(f.host, f.path) for f in a.faults}) == len(FAULT_MIX)
+    assert FaultPlan.from_json(json.loads(json.dumps(a.to_json()))) == a
+    with pytest.raises(ValueError, match="unknown kind"):
+        FaultPlan.from_json({"faults": [{"host": "h", "path": "/p", "kind": "meteor"}]})
+    with pytest.raises(ValueError, match="bad fault entry"):
+        FaultPlan.from_json({"faults": [{"host": "h", "url": "/p", "kind": "empty"}]})
     with pytest.raises(ValueError, match="only 3 offered"):
         FaultPlan.spread(urls[:3], FAULT_MIX, seed=1)
     with pytest.raises(ValueError, match="loopback"):

@@ -43,7 +43,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -137,6 +137,27 @@ class FaultPlan:
 
     def fault_for(self, host: str, path: str) -> Fault | None:
         return self._by_url.get((host, path))
+
+    def to_json(self) -> dict:
+        """The plan as JSON-able data (`from_json` reads it back), e.g. for `quxian sites --faults`."""
+        return {
+            "faults": [asdict(f) for f in self.faults],
+            "dead_hosts": sorted(self.dead_hosts),
+            "stall_s": self.stall_s,
+            "slow_s": self.slow_s,
+            "oversize_bytes": self.oversize_bytes,
+            "bomb_bytes": self.bomb_bytes,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> FaultPlan:
+        """Raises ValueError naming the entry for an unknown kind or a bad field."""
+        try:
+            faults = [Fault(**f) for f in data.get("faults", [])]
+        except TypeError as e:
+            raise ValueError(f"fault plan: bad fault entry ({e})") from None
+        limits = {k: data[k] for k in ("stall_s", "slow_s", "oversize_bytes", "bomb_bytes") if k in data}
+        return cls(faults=faults, dead_hosts=frozenset(data.get("dead_hosts", [])), **limits)
 
     def robots_extra(self, host: str) -> list[str]:
         return sorted(f.path for f in self.faults if f.host == host and f.kind == "robots_disallow")
