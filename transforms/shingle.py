@@ -79,7 +79,6 @@ _CN_DIGITS = {
     "九": 9,
 }
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-_CN_NUM = "零〇一二两兩三四五六七八九十百千"
 
 # An outlet lead at the very start: `新渝报讯(记者…)`, `本报讯(…)`, `华龙网7月30日8时35分讯(…)`,
 # wire `新华社重庆11月14日电(…)`. Only the prefix up to the closing bracket is removed.
