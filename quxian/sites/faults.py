@@ -39,6 +39,7 @@ import random
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import Counter
@@ -224,6 +225,13 @@ class FaultServer(SitesServer):
     def note(self, host: str, path: str, n: int, outcome: str) -> None:
         with self._attempt_lock:
             self.attempts_log.append(Attempt(time.monotonic(), host, path, n, outcome))
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # Crawlers hang up on purpose here (a body over their size limit, a connection this
+        # server reset): that is the fault working, not a server error worth a traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
     def fetched(self, host: str, path: str) -> bool:
         """Whether any request for this URL reached the server (whatever the answer)."""
