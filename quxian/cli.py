@@ -217,6 +217,10 @@ def read_dedupe_input(path: Path) -> list[dict]:
             raise UsageError(f"{path}:{n}: not valid JSON ({str(e)[:80]})") from None
         if not isinstance(row, dict):
             raise UsageError(f"{path}:{n}: expected a JSON object, got {type(row).__name__}")
+        # JSON may escape a lone surrogate (\ud800), which no UTF-8 output can carry.
+        bad = [k for k, v in row.items() if isinstance(v, str) and not _encodable(v)]
+        if bad:
+            raise UsageError(f"{path}:{n}: field {bad[0]!r} holds an invalid Unicode escape (a lone surrogate)")
         missing = [f for f in ("id", "body") if f not in row]
         if missing:
             raise UsageError(
@@ -234,6 +238,14 @@ def read_dedupe_input(path: Path) -> list[dict]:
                 ) from None
         rows.append(row)
     return rows
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def cmd_dedupe(args: argparse.Namespace) -> int:
