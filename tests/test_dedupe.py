@@ -252,6 +252,9 @@ def test_lookback_window_and_pruning(tmp_path: Path) -> None:
     reopened = StoryIndex.open(path, lookback_days=30)
     assert "old" not in reopened and "other" in reopened
     assert len(reopened) == 1
+    # the pruned band tables still find what is left
+    copy = row("other-copy", meeting(11, 19, 87, 4, 5, 6) + "\n责任编辑:王五", 21)
+    assert reopened.assign([copy]) == [story_id_for("other")]
 
 
 def test_no_row_dropped_and_empty_bodies_stand_alone() -> None:

@@ -32,13 +32,14 @@ import numpy as np
 from quxian.config import TZ
 from transforms import shingle
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3  # 2: blob offsets count characters; 3: sorted band tables saved
 BANDS = 42  # LSH bands of ROWS bins each: candidate probability 1-(1-J^3)^42 (0.68 at J=0.3, 0.996 at 0.5)
 ROWS = 3
 MIN_CONTAINMENT = 0.62  # estimated share of the shorter text's shingles found in the longer one
 MAX_BUCKET = 2000  # a band bucket larger than this (a template repeated all month) is truncated
 MAX_CANDIDATES = 200  # per new version, the index entries with most band hits are verified
 _EPOCH = date(1970, 1, 1)
+_KEY_CHUNK = 65_536
 
 
 def story_id_for(version_id: str) -> str:
@@ -75,6 +76,10 @@ def day_number(published_at: Any) -> int | None:
 
 def band_keys(sigs: np.ndarray) -> np.ndarray:
     """(n, BINS) signatures → (n, BANDS) uint32 bucket keys, one per band of ROWS bins."""
+    if sigs.shape[0] > _KEY_CHUNK:  # in chunks: the uint64 temporaries are 8x the signatures
+        return np.concatenate(
+            [band_keys(sigs[i : i + _KEY_CHUNK]) for i in range(0, sigs.shape[0], _KEY_CHUNK)]
+        )
     n = sigs.shape[0]
     parts = sigs[:, : BANDS * ROWS].reshape(n, BANDS, ROWS).astype(np.uint64)
     with np.errstate(over="ignore"):
@@ -95,12 +100,12 @@ class _Segment:
     @classmethod
     def build(cls, keys: np.ndarray, positions: np.ndarray) -> _Segment:
         """keys: (m, BANDS) of the entries at `positions`."""
-        m = keys.shape[0]
-        out_keys = np.empty((BANDS, m), dtype=np.uint32)
-        out_pos = np.empty((BANDS, m), dtype=np.int32)
+        kt = np.ascontiguousarray(keys.T)
+        out_keys = np.empty_like(kt)
+        out_pos = np.empty(kt.shape, dtype=np.int32)
         for b in range(BANDS):  # one band at a time: argsort's int64 temporaries stay small
-            order = np.argsort(keys[:, b], kind="stable")
-            out_keys[b] = keys[order, b]
+            order = np.argsort(kt[b])  # not stable: equal keys may come in any order
+            out_keys[b] = kt[b][order]
             out_pos[b] = positions[order]
         return cls(out_keys, out_pos)
 
@@ -205,15 +210,16 @@ class _UnionFind:
 
 
 def _blob(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    encoded = [s.encode("utf-8") for s in strings]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum([len(e) for e in encoded], out=offsets[1:])
-    return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
+    """UTF-8 of the strings joined, and their offsets in characters (so one decode reads all)."""
+    offsets = np.zeros(len(strings) + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in strings], out=offsets[1:])
+    return np.frombuffer("".join(strings).encode("utf-8"), dtype=np.uint8), offsets
 
 
 def _unblob(data: np.ndarray, offsets: np.ndarray) -> list[str]:
-    raw = data.tobytes()
-    return [raw[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(offsets.size - 1)]
+    text = data.tobytes().decode("utf-8")
+    bounds = offsets.tolist()
+    return [text[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 @dataclass(frozen=True)
@@ -264,7 +270,7 @@ class StoryIndex:
                         f"story index {path}: {key}={meta.get(key)!r}, expected {expected[key]!r}"
                     )
             n = int(z["story"].shape[0])
-            cols = _Columns(max(1024, n))
+            cols = _Columns(max(1024, n + n // 8))  # room for nights to come without a doubling
             cols.n = n
             cols.story[:n], cols.day[:n], cols.size[:n], cols.sig[:n] = (
                 z["story"],
@@ -274,9 +280,11 @@ class StoryIndex:
             )
             cols.ids = _unblob(z["ids"], z["ids_off"])
             cols.facts = _unblob(z["facts"], z["facts_off"])
+            seg_keys, seg_pos = z["seg_keys"], z["seg_pos"]
         index._cols = cols
         index._by_id = {rid: i for i, rid in enumerate(cols.ids)}
-        index._reindex()
+        # the band tables are saved sorted: opening a 1M index costs a read, not 42 sorts
+        index._segments = [_Segment(seg_keys, seg_pos)] if seg_keys.shape[1] else []
         return index
 
     @classmethod
@@ -483,13 +491,6 @@ class StoryIndex:
                 a = self._segments.pop()
                 self._segments.append(_Segment.merge(a, b))
 
-    def _reindex(self) -> None:
-        n = self._cols.n
-        live = np.flatnonzero(self._cols.size[:n] >= shingle.MIN_SHINGLES)
-        self._segments = (
-            [_Segment.build(band_keys(self._cols.sig[live]), live.astype(np.int64))] if live.size else []
-        )
-
     # --------------------------------------------------------------------------- persistence
     def prune(self) -> int:
         """Drop versions older than `lookback_days` before the newest; returns how many."""
@@ -513,7 +514,18 @@ class StoryIndex:
         )
         self._cols = cols
         self._by_id = {rid: i for i, rid in enumerate(cols.ids)}
-        self._reindex()
+        # filter the sorted band tables (every band holds the same positions, so the result stays
+        # rectangular and sorted) and renumber: no re-sort of the whole index each night
+        remap = (np.cumsum(keep) - 1).astype(np.int32)
+        segments = []
+        for seg in self._segments:
+            mask = keep[seg.pos]
+            m = int(mask[0].sum())
+            if m:
+                segments.append(
+                    _Segment(seg.keys[mask].reshape(BANDS, m), remap[seg.pos[mask]].reshape(BANDS, m))
+                )
+        self._segments = segments
         return dropped
 
     def _meta(self) -> dict[str, Any]:
@@ -531,6 +543,15 @@ class StoryIndex:
         if self.path is None:
             raise ValueError("an in-memory StoryIndex cannot be saved; open one with a path")
         self.prune()
+        while len(self._segments) > 1:  # one sorted segment on disk (merging sorted runs is linear)
+            b = self._segments.pop()
+            a = self._segments.pop()
+            self._segments.append(_Segment.merge(a, b))
+        seg = (
+            self._segments[0]
+            if self._segments
+            else _Segment(np.zeros((BANDS, 0), np.uint32), np.zeros((BANDS, 0), np.int32))
+        )
         n = self._cols.n
         ids, ids_off = _blob(self._cols.ids)
         facts, facts_off = _blob(self._cols.facts)
@@ -549,6 +570,8 @@ class StoryIndex:
                     ids_off=ids_off,
                     facts=facts,
                     facts_off=facts_off,
+                    seg_keys=seg.keys,
+                    seg_pos=seg.pos,
                 )
                 fh.flush()
                 os.fsync(fh.fileno())
