@@ -33,16 +33,21 @@ sys.path[:0] = [str(CHECKOUT), str(CHECKOUT / "tests")]
 os.environ.setdefault("AIRFLOW_HOME", str(Path(tempfile.gettempdir()) / "quxian-chaos-airflow"))
 
 from quxian.sites.build import build_sites  # noqa: E402
-from quxian.sites.faults import FAULT_LIMITS, KINDS, TRANSIENT, FaultPlan, run_with_faults  # noqa: E402
+from quxian.sites.faults import FAULT_LIMITS, KINDS, TRANSIENT, Fault, FaultPlan, run_with_faults  # noqa: E402
 
 OUTLETS = ["xinyubao", "dazu_gov", "sxdsb"]
 DEAD_OUTLET, DEAD_HOST = "bswxw", "www.bswxw.org.cn"
 OFFSITE = "www.txdzw.com"
 DAY = date(2025, 11, 14)
+BAD_LINK_PAGES = [
+    ("xyb.txdzw.com", "/Html/2025-11-14/index.html"),
+    ("www.dazu.gov.cn", "/"),
+    ("dpaper.sxcm.net", "/sxdsb/html/2025-11/14/node_1.htm"),
+]
 FAULT_MIX = (
     [(k, 2) for k in TRANSIENT]
     + [(k, None) for k in ("http503", "reset", "timeout")]
-    + [(k, None) for k in KINDS if k not in TRANSIENT]
+    + [(k, None) for k in KINDS if k not in TRANSIENT and k != "bad_links"]
 )
 
 
@@ -56,9 +61,11 @@ def fault_runs(work: Path, seeds: int, say) -> dict:
     by_kind: Counter[str] = Counter()
     lost: list[str] = []
     for seed in range(1, seeds + 1):
-        plan = FaultPlan.spread(
+        spread = FaultPlan.spread(
             published, FAULT_MIX, seed=seed, offsite_target=OFFSITE, dead_hosts=[DEAD_HOST], **FAULT_LIMITS
         )
+        bad_links = [Fault(host, path, "bad_links") for host, path in BAD_LINK_PAGES]
+        plan = FaultPlan(spread.faults + bad_links, dead_hosts=spread.dead_hosts, **FAULT_LIMITS)
         run = run_with_faults(
             plan, DAY, [*OUTLETS, DEAD_OUTLET], work / f"faults{seed}", work / "settings", sites=sites
         )

@@ -19,6 +19,7 @@ import pytest
 
 from quxian.sites.build import build_sites
 from quxian.sites.faults import (
+    BAD_LINKS,
     BODIES,
     FAULT_CRAWL_SETTINGS,
     FAULT_LIMITS,
@@ -38,6 +39,8 @@ DEAD_OUTLET, DEAD_HOST = "bswxw", "www.bswxw.org.cn"
 OFFSITE = "www.txdzw.com"  # a registry host outside both outlets' allowed domains: a leak would show
 DAY = date(2025, 11, 14)
 SEED = 20251114
+# Start pages (an edition, a portal's home) served with unparsable links at the top.
+BAD_LINK_PAGES = [("xyb.txdzw.com", "/Html/2025-11-14/index.html"), ("www.dazu.gov.cn", "/")]
 RETRIES = int(FAULT_CRAWL_SETTINGS["RETRY_TIMES"])  # type: ignore[arg-type]
 BACKOFF = float(FAULT_CRAWL_SETTINGS["QUXIAN_RETRY_BACKOFF_BASE"])  # type: ignore[arg-type]
 
@@ -46,7 +49,7 @@ BACKOFF = float(FAULT_CRAWL_SETTINGS["QUXIAN_RETRY_BACKOFF_BASE"])  # type: igno
 FAULT_MIX = (
     [(k, 2) for k in TRANSIENT]
     + [(k, None) for k in ("http503", "reset", "timeout")]
-    + [(k, None) for k in KINDS if k not in TRANSIENT]
+    + [(k, None) for k in KINDS if k not in TRANSIENT and k != "bad_links"]
 )
 
 
@@ -113,6 +116,7 @@ def test_bad_bodies_are_what_they_claim(sites, article):
             Fault(host, path, "gbk_as_utf8"),
             Fault(host, other, "gzip_bomb"),
             Fault(host, "/Html/2025-11-14/index.html", "robots_disallow"),
+            Fault(host, "/Html/2025-11-13/24503.html", "bad_links"),
         ],
         bomb_bytes=4 * 1024 * 1024,
     )
@@ -130,6 +134,9 @@ def test_bad_bodies_are_what_they_claim(sites, article):
         bomb = resp.read()
         assert resp.headers["Content-Encoding"] == "gzip" and len(bomb) < 64 * 1024
         assert len(gzip.decompress(bomb)) == 4 * 1024 * 1024
+        linked = _get(running.base_url, host, "/Html/2025-11-13/24503.html").read().decode()
+        original = sites[host].pages["/Html/2025-11-13/24503.html"].body.decode()
+        assert "http://[::1/broken" in linked and linked.replace(BAD_LINKS, "") == original
         robots = _get(running.base_url, host, "/robots.txt").read().decode()
         assert "Disallow: /Html/2025-11-14/index.html" in robots and "Disallow: /admin/" in robots
     finally:
@@ -166,9 +173,11 @@ def runs(tmp_path_factory, sites):
     root = tmp_path_factory.mktemp("faults")
     base = run_with_faults(FaultPlan(), DAY, OUTLETS, root / "base", root / "settings", sites=sites)
     published = {r["url"]: r for r in base.lake_rows("article_versions")}
-    plan = FaultPlan.spread(
+    spread = FaultPlan.spread(
         published, FAULT_MIX, seed=SEED, offsite_target=OFFSITE, dead_hosts=[DEAD_HOST], **FAULT_LIMITS
     )
+    bad_links = [Fault(host, path, "bad_links") for host, path in BAD_LINK_PAGES]
+    plan = FaultPlan(spread.faults + bad_links, dead_hosts=spread.dead_hosts, **FAULT_LIMITS)
     faulty = run_with_faults(
         plan, DAY, [*OUTLETS, DEAD_OUTLET], root / "faulty", root / "settings", sites=sites
     )
@@ -215,7 +224,7 @@ def test_unrecoverable_pages_are_quarantined_with_a_reason(runs):
     run = runs["run"]
     quarantine = {r["url"]: r for r in run.lake_rows("quarantine")}
     for f in runs["plan"].faults:
-        if f.recoverable or f.kind in RULE_KINDS or f.kind == "slow":
+        if f.recoverable or f.kind in RULE_KINDS or f.kind in ("slow", "bad_links"):
             continue
         row = quarantine.get(f.url)
         assert row is not None, f"{f.kind} on {f.url} is not in quarantine"
@@ -254,6 +263,9 @@ def test_the_rest_of_the_outlet_and_the_other_outlets_carry_on(runs):
         assert published[url]["content_hash"] == baseline[url]["content_hash"], url
     slow = [f.url for f in runs["plan"].faults if f.kind == "slow"]
     assert slow and set(slow) <= set(published)
+    # A start page with unparsable links was served, and its good links were still followed.
+    for host, path in BAD_LINK_PAGES:
+        assert any(a.outcome == "bad_links" for a in run.attempts_log if (a.host, a.path) == (host, path))
     summary = run.summary
     assert summary["failed_outlets"] == [DEAD_OUTLET]
     assert summary["per_outlet"][DEAD_OUTLET]["items"] == 0

@@ -20,7 +20,9 @@ Fault kinds (`KINDS`):
   `empty`, `login` and `moved` (placeholder pages instead of the article), `gbk_as_utf8` and
   `utf8_as_gbk` (the page encoded in one charset and declared, in the header and the meta tags,
   as the other), `oversized` (`plan.oversize_bytes` of HTML, streamed), `gzip_bomb` (a small gzip
-  body that inflates to `plan.bomb_bytes`), `slow` (the real page, dripped over `plan.slow_s`).
+  body that inflates to `plan.bomb_bytes`), `slow` (the real page, dripped over `plan.slow_s`),
+  `bad_links` (the real page with unparsable links at the top of its body: put it on an edition
+  or list page, whose other links must still be followed).
 
 A host in `plan.dead_hosts` resets every connection (a dead outlet). Everything listens on
 loopback only (`make_server` refuses other addresses) and every delay is bounded by the plan.
@@ -65,6 +67,7 @@ BODIES = (
     "oversized",
     "gzip_bomb",
     "slow",
+    "bad_links",
 )
 KINDS = TRANSIENT + PERMANENT + BODIES
 # Faults whose page the crawler must never fetch: they are skipped by rule, not errors.
@@ -82,6 +85,12 @@ MOVED_PAGE = (
     '<!DOCTYPE html><html><head><meta charset="utf-8"><title>页面已迁移</title>'
     '<meta http-equiv="refresh" content="5;url=/"></head><body><p>您访问的页面已迁移或已删除，'
     "5秒后返回首页。</p></body></html>"
+)
+# Links a page may carry that no URL parser accepts, or that must not be followed.
+BAD_LINKS = (
+    '\n<a href="http://[::1/broken">坏链接</a> <a href="http://[v1.x]/">坏</a> '
+    '<a href="https://%zz%/x">坏</a> <a href="javascript:void(0)">脚本</a> '
+    '<a href="/' + "长" * 3000 + '.html">长链接</a>\n'
 )
 _CHARSET = re.compile(rb"(charset\s*=\s*[\"']?)([A-Za-z0-9_-]+)", re.I)
 
@@ -398,6 +407,15 @@ class FaultHandler(SitesHandler):
             200, _bomb(self.server.plan.bomb_bytes), "text/html; charset=utf-8", send_body,
             {"Content-Encoding": "gzip"},
         )  # fmt: skip
+
+    def _fault_bad_links(self, fault: Fault, path: str, looped: bool, send_body: bool) -> None:
+        body, ctype = self._page(self._host(), path)
+        m = _CHARSET.search(ctype.encode())
+        charset = m.group(2).decode() if m else "utf-8"
+        junk = BAD_LINKS.encode(charset)
+        at = body.lower().find(b"<body")
+        at = body.find(b">", at) + 1 if at >= 0 else 0
+        self._send(200, body[:at] + junk + body[at:], ctype, send_body)
 
     def _fault_slow(self, fault: Fault, path: str, looped: bool, send_body: bool) -> None:
         body, ctype = self._page(self._host(), path)
