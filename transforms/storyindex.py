@@ -149,6 +149,39 @@ class _Segment:
         return np.concatenate(qs), np.concatenate(ps)
 
 
+class _Texts:
+    """Strings kept as one text + character offsets (as loaded), then a list of later ones.
+
+    Opening a 1M-version index then costs one decode instead of a million small strings, and only
+    the versions that reach verification are ever sliced out.
+    """
+
+    def __init__(self, data: np.ndarray | None = None, offsets: np.ndarray | None = None) -> None:
+        self._text = data.tobytes().decode("utf-8") if data is not None else ""
+        self._off = offsets.astype(np.int64) if offsets is not None else np.zeros(1, dtype=np.int64)
+        self._base = self._off.size - 1
+        self._tail: list[str] = []
+
+    def __len__(self) -> int:
+        return self._base + len(self._tail)
+
+    def __getitem__(self, i: int) -> str:
+        if i < self._base:
+            return self._text[self._off[i] : self._off[i + 1]]
+        return self._tail[i - self._base]
+
+    def extend(self, strings: Iterable[str]) -> None:
+        self._tail.extend(strings)
+
+    def blob(self) -> tuple[np.ndarray, np.ndarray]:
+        """UTF-8 data and character offsets, as `_blob` gives them."""
+        tail_off = np.zeros(len(self._tail), dtype=np.int64)
+        np.cumsum([len(t) for t in self._tail], out=tail_off)
+        offsets = np.concatenate([self._off, self._off[-1] + tail_off])
+        data = (self._text + "".join(self._tail)).encode("utf-8")
+        return np.frombuffer(data, dtype=np.uint8), offsets
+
+
 class _Columns:
     """Growable column storage (capacity doubles), so folding a night costs O(night), not O(index)."""
 
@@ -159,7 +192,7 @@ class _Columns:
         self.size = np.zeros(capacity, dtype=np.int32)
         self.sig = np.zeros((capacity, shingle.BINS), dtype=np.uint32)
         self.ids: list[str] = []
-        self.facts: list[str] = []
+        self.facts = _Texts()
 
     def reserve(self, extra: int) -> None:
         need = self.n + extra
@@ -279,7 +312,7 @@ class StoryIndex:
                 z["sig"],
             )
             cols.ids = _unblob(z["ids"], z["ids_off"])
-            cols.facts = _unblob(z["facts"], z["facts_off"])
+            cols.facts = _Texts(z["facts"], z["facts_off"])
             seg_keys, seg_pos = z["seg_keys"], z["seg_pos"]
         index._cols = cols
         index._by_id = {rid: i for i, rid in enumerate(cols.ids)}
@@ -554,7 +587,7 @@ class StoryIndex:
         )
         n = self._cols.n
         ids, ids_off = _blob(self._cols.ids)
-        facts, facts_off = _blob(self._cols.facts)
+        facts, facts_off = self._cols.facts.blob()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         try:
