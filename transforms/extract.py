@@ -141,7 +141,7 @@ def _extract_tree(
         ex.paragraphs, ex.extractor = art.paragraphs, f"platform:{platform}"
         ex.source = art.source
     else:
-        gen = generic.generic_article(root, text, url, page_lines)
+        gen = generic.generic_article(root, text, url, page_lines, main_han)
         ex.paragraphs, ex.extractor, ex.source = gen.paragraphs, f"generic:{gen.library}", gen.source
         if art is not None:
             art.title = art.title or gen.title

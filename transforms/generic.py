@@ -95,6 +95,21 @@ def _is_chrome(el: lxml_html.HtmlElement) -> bool:
     return False
 
 
+def _leading_text(el: lxml_html.HtmlElement, size: int = 20) -> str:
+    """The first `size` characters of an element's text, read lazily (a wrapper of the whole
+    article must not cost a full text walk)."""
+    parts: list[str] = []
+    length = 0
+    for piece in el.itertext():
+        piece = piece.strip()
+        if piece:
+            parts.append(piece)
+            length += len(piece)
+            if length >= size:
+                break
+    return "".join(parts)[:size]
+
+
 def prune_chrome(root: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
     """A copy of the tree without scripts and page chrome.
 
@@ -110,9 +125,9 @@ def prune_chrome(root: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
         if el.getparent() is None or el.tag in ("html", "body"):
             continue
         chrome = el.tag in ("nav", "footer", "aside") or _is_chrome(el)
-        if not chrome:
-            head = (el.text or "").strip() or (element_text(el[0]) if len(el) else "")
-            chrome = bool(_CHROME_HEADING.match(head[:20]))
+        # Related-news lists open with their heading; paragraphs and spans are not such blocks.
+        if not chrome and el.tag in ("div", "ul", "section", "dl"):
+            chrome = bool(_CHROME_HEADING.match(_leading_text(el)))
         if chrome and han_count(element_text(el)) < limit:
             el.drop_tree()
     return tree
@@ -215,17 +230,24 @@ def source_line(page_lines: list[str], first_paragraph: str | None) -> str | Non
 
 
 def generic_article(
-    root: lxml_html.HtmlElement, markup: str, url: str | None = None, page_lines: list[str] | None = None
+    root: lxml_html.HtmlElement,
+    markup: str,
+    url: str | None = None,
+    page_lines: list[str] | None = None,
+    main_han: int | None = None,
 ) -> GenericArticle:
     """Read any page with the libraries plus the Chinese-news additions described above.
-    `page_lines` (the page's text lines, if the caller has them) is searched for the 来源 line."""
+    `page_lines` (the page's text lines, if the caller has them) is searched for the 来源 line;
+    `main_han` is `main_block_han(root)` if the caller has it."""
     meta = meta_tags(root)
     art = GenericArticle(meta=meta, title=page_title(root, meta))
     tree = prune_chrome(root)
     thread = is_thread(url)
     lines = _trafilatura_lines(tree, url, thread)
     found = han_count("".join(lines))
-    if found < RESCUE_SHARE * main_block_han(tree):
+    if main_han is None:
+        main_han = main_block_han(root)
+    if found < RESCUE_SHARE * main_han:
         # Precision mode sometimes stops at the first block of a long text: when it returned
         # much less than the page's main text block, ask again in the default mode.
         again = _trafilatura_lines(copy.deepcopy(tree), url, thread, precision=False)
@@ -250,7 +272,7 @@ def main_block_han(root: lxml_html.HtmlElement) -> int:
         total = han_count(el.text or "")
         for child in el:
             if child.tag == "p":
-                total += han_count(element_text(child))
+                total += han_count(child.text_content())
             total += han_count(child.tail or "")
         best = max(best, total)
     return best

@@ -26,6 +26,7 @@ BLOCK_TAGS = frozenset(
     "blockquote pre header footer aside nav dl dt dd figure figcaption center form hr".split()
 )
 
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _WS = re.compile(r"[ \t\r\f\v\u00a0\u3000\u200b\ufeff]+")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 
@@ -156,8 +157,20 @@ def block_lines(el: html.HtmlElement | None) -> list[str]:
 
 
 def han_count(text: str) -> int:
-    """Number of Han characters in `text`."""
-    return sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf")
+    """Number of Han characters in `text` (CJK unified ideographs and extension A)."""
+    return len(_HAN.findall(text)) if text else 0
+
+
+def text_sample(el: html.HtmlElement, size: int = 20000) -> str:
+    """About the first `size` characters of an element's text, read lazily."""
+    parts: list[str] = []
+    length = 0
+    for piece in el.itertext():
+        parts.append(piece)
+        length += len(piece)
+        if length >= size:
+            break
+    return norm_space(" ".join(parts))[:size]
 
 
 def garbage_share(text: str) -> float:

@@ -136,10 +136,15 @@ def first_text_date(lines: list[str], title: str | None) -> datetime | None:
 def _htmldate(markup: str, url: str | None) -> datetime | None:
     from htmldate import find_date  # imported lazily: only the last resort pays its import cost
 
-    try:
-        found = find_date(markup[:500_000], url=url, original_date=True, extensive_search=True)
-    except (ValueError, TypeError, AttributeError):
-        return None
+    # The fast search first: the extensive one (dateparser over free text) can take seconds.
+    found = None
+    for extensive in (False, True):
+        try:
+            found = find_date(markup[:500_000], url=url, original_date=True, extensive_search=extensive)
+        except (ValueError, TypeError, AttributeError):
+            return None
+        if found:
+            break
     return parse_date_text(found) if found else None
 
 

@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from lxml import etree
 from lxml import html as lxml_html
 
-from transforms.htmltext import block_lines, element_text, meta_get, meta_tags, norm_space, parse
+from transforms.htmltext import block_lines, element_text, meta_get, meta_tags, norm_space, parse, text_sample
 
 PLATFORMS = ("founder_classic", "founder_pc", "xinyubao", "rongmei", "dazuwang", "gov_trs", "mirror")
 
@@ -97,7 +97,8 @@ def detect_platform(url: str | None, root: lxml_html.HtmlElement | None) -> str 
     meta = meta_tags(root)
     if meta_get(meta, "ArticleTitle", "PubDate", "ContentSource") or root.xpath("//*[@id='UCAP-CONTENT']"):
         return "gov_trs"
-    text = element_text(root.find("body") if root.find("body") is not None else root)[:20000]
+    body = root.find("body")
+    text = text_sample(body if body is not None else root)
     if "编印" in text and _XYB_INFO.search(text):
         return "xinyubao"
     if "浏览次数" in text and "终审" in text and _DAZUWANG_INFO.search(text):
