@@ -350,3 +350,10 @@ def test_offline_site_articles_go_through_their_platform_rule():
             assert not any(s in body(ex) for s in ("版权所有", "分享到", "发言请遵守")), (host, path)
             checked += 1
     assert checked >= 20
+
+
+def test_list_date_hint_used_when_the_page_has_no_date():
+    prose = "".join(f"<p>示例段落{i}，示例镇开展冬季消防安全检查，排查整改隐患四十余处，群众安全感持续提升。</p>" for i in range(4))
+    html = f"<html><body><h1>示例镇开展消防检查</h1><div class='c'>{prose}</div></body></html>"
+    ex = extract(html, "https://news.example.com/a/77.html", hints={"list_date": "2025-11-13"})
+    assert ex.published_at == datetime(2025, 11, 13, tzinfo=TZ)

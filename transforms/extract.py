@@ -171,6 +171,8 @@ def _extract_tree(
             hints.get("published_at") if isinstance(hints.get("published_at"), str) else None,
             ex.edition_date.isoformat() if ex.edition_date else None,
             art.date_text,
+            # The date a column list printed beside the link: trusted after the page's own line.
+            hints.get("list_date") if isinstance(hints.get("list_date"), str) else None,
         ),
         fetched_at=fetched_at,
     )
