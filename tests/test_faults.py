@@ -39,6 +39,7 @@ DEAD_OUTLET, DEAD_HOST = "bswxw", "www.bswxw.org.cn"
 OFFSITE = "www.txdzw.com"  # a registry host outside both outlets' allowed domains: a leak would show
 DAY = date(2025, 11, 14)
 SEED = 20251114
+CHARSET_KINDS = ("gbk_as_utf8", "utf8_as_gbk")
 # Start pages (an edition, a portal's home) served with unparsable links at the top.
 BAD_LINK_PAGES = [("xyb.txdzw.com", "/Html/2025-11-14/index.html"), ("www.dazu.gov.cn", "/")]
 RETRIES = int(FAULT_CRAWL_SETTINGS["RETRY_TIMES"])  # type: ignore[arg-type]
@@ -224,15 +225,21 @@ def test_unrecoverable_pages_are_quarantined_with_a_reason(runs):
     run = runs["run"]
     quarantine = {r["url"]: r for r in run.lake_rows("quarantine")}
     for f in runs["plan"].faults:
-        if f.recoverable or f.kind in RULE_KINDS or f.kind in ("slow", "bad_links"):
+        if (
+            f.recoverable
+            or f.kind in RULE_KINDS
+            or f.kind in ("slow", "bad_links")
+            or f.kind in CHARSET_KINDS
+        ):
             continue
         row = quarantine.get(f.url)
         assert row is not None, f"{f.kind} on {f.url} is not in quarantine"
         assert row["outlet"] in OUTLETS and row["reason"], row
         if f.kind in ("http404", "http503"):
             assert f.kind[-3:] in row["reason"]
-        if f.kind in BODIES:
+        if f.kind in BODIES and f.kind not in ("oversized", "gzip_bomb"):
             # The page was fetched: the quarantine row points at its bytes in the raw archive.
+            # (An oversized page or a bomb is cut off while downloading: no archive record.)
             rec_type, uri, _ = warc_record_at(row["warc_file"], row["warc_offset"])
             assert (rec_type, uri) == ("response", f.url)
     # A retry costs time, never an unbounded loop: a page failing for good is tried 1 + RETRIES times.
@@ -241,14 +248,30 @@ def test_unrecoverable_pages_are_quarantined_with_a_reason(runs):
             assert run.attempts[(f.host, f.path)] == RETRIES + 1
 
 
+def test_a_wrong_charset_declaration_never_publishes_mojibake(runs):
+    run, baseline = runs["run"], runs["baseline_rows"]
+    published = {r["url"]: r for r in run.lake_rows("article_versions")}
+    quarantine = {r["url"] for r in run.lake_rows("quarantine")}
+    for f in runs["plan"].faults:
+        if f.kind in CHARSET_KINDS:
+            # Decoded by what the bytes are (the same row as without the fault), or quarantined.
+            if f.url in published:
+                assert published[f.url]["content_hash"] == baseline[f.url]["content_hash"], (
+                    f,
+                    published[f.url]["title"],
+                )
+            else:
+                assert f.url in quarantine, f
+
+
 def test_offsite_redirects_and_disallowed_paths_are_never_fetched(runs):
     run = runs["run"]
     skipped = run.skipped_by_rule()
     for f in runs["plan"].faults:
         if f.kind == "robots_disallow":
             assert run.attempts[(f.host, f.path)] == 0 and skipped.get(f.url) == "robots.txt"
-        if f.kind == "offsite_redirect":
-            assert skipped.get(f.url) == "offsite redirect"
+        if f.kind in ("offsite_redirect", "retried_offsite_redirect"):
+            assert skipped.get(f.url) == "offsite redirect", f
     assert not any(host == OFFSITE for host, _ in run.attempts), "a request left the outlets' domains"
     assert not any(path.startswith("/admin/") for _, path in run.attempts)
 

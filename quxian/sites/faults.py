@@ -14,7 +14,8 @@ Fault kinds (`KINDS`):
   `timeout` (the server stalls `plan.stall_s`, longer than the crawl's download timeout, then
   drops the connection), `dataloss` (Content-Length promises the page, half of it arrives);
 - permanent answers: `http404`, `redirect_loop` (`/p` → `/p.loop` → `/p` …), `offsite_redirect`
-  (302 to `fault.target`, a host outside the outlet's allowed domains), `robots_disallow` (the
+  (302 to `fault.target`, a host outside the outlet's allowed domains), `retried_offsite_redirect`
+  (503 on the first attempt, then the offsite 302: the redirect of a retried request), `robots_disallow` (the
   host's robots.txt disallows the path; the page itself is still served if anyone asks);
 - bad bodies with status 200: `truncated` (the first 40 % of the bytes, correctly sized),
   `empty`, `login` and `moved` (placeholder pages instead of the article), `gbk_as_utf8` and
@@ -56,7 +57,7 @@ from quxian.sites.build import build_sites
 from quxian.sites.server import SitesHandler, SitesServer
 
 TRANSIENT = ("http500", "http502", "http503", "reset", "timeout", "dataloss")
-PERMANENT = ("http404", "redirect_loop", "offsite_redirect", "robots_disallow")
+PERMANENT = ("http404", "redirect_loop", "offsite_redirect", "retried_offsite_redirect", "robots_disallow")
 BODIES = (
     "truncated",
     "empty",
@@ -71,7 +72,7 @@ BODIES = (
 )
 KINDS = TRANSIENT + PERMANENT + BODIES
 # Faults whose page the crawler must never fetch: they are skipped by rule, not errors.
-RULE_KINDS = ("offsite_redirect", "robots_disallow")
+RULE_KINDS = ("offsite_redirect", "retried_offsite_redirect", "robots_disallow")
 LOOP_SUFFIX = ".loop"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 OFFSITE_DEFAULT = "offsite.invalid"  # RFC 2606: never resolves, so a leak cannot reach anyone
@@ -276,6 +277,7 @@ class FaultHandler(SitesHandler):
             super()._respond(send_body)
             return
         self.server.note(host, path, n, fault.kind)
+        self.attempt_n = n
         self.server.record(host, path, 0)
         getattr(self, f"_fault_{fault.kind}")(fault, key_path, looped, send_body)
 
@@ -352,6 +354,13 @@ class FaultHandler(SitesHandler):
     def _fault_redirect_loop(self, fault: Fault, path: str, looped: bool, send_body: bool) -> None:
         target = path if looped else path + LOOP_SUFFIX
         self._send(302, b"", "text/plain", send_body, {"Location": f"https://{self._host()}{target}"})
+
+    def _fault_retried_offsite_redirect(self, fault: Fault, path: str, looped: bool, send_body: bool) -> None:
+        # A retry is sent with dont_filter (Scrapy's RetryMiddleware) and its redirect inherits it.
+        if self.attempt_n == 1:
+            self._status(503, send_body)
+        else:
+            self._fault_offsite_redirect(fault, path, looped, send_body)
 
     def _fault_offsite_redirect(self, fault: Fault, path: str, looped: bool, send_body: bool) -> None:
         self._send(302, b"", "text/plain", send_body, {"Location": f"https://{fault.target}/moved{path}"})
