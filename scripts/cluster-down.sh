@@ -24,3 +24,9 @@ for name in $(tac "$WORK/pids/order"); do
   rm -f "$pidfile"
 done
 rm -f "$WORK/pids/order"
+# PostgreSQL's data directory (created by cluster-up.sh under /tmp), now that it is stopped.
+if [[ -f $WORK/pgroot ]]; then
+  pgroot=$(cat "$WORK/pgroot")
+  case $pgroot in /tmp/quxian-pg.*) rm -rf "$pgroot" ;; esac
+  rm -f "$WORK/pgroot"
+fi

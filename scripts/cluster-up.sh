@@ -67,11 +67,15 @@ wait_for() {  # wait_for WHAT SECONDS CMD...: until CMD succeeds; fails early if
 # PostgreSQL refuses to run as root: as root, run it as the postgres user.
 AS_PG=()
 if [[ $(id -u) == 0 ]]; then AS_PG=(setpriv --reuid=postgres --regid=postgres --init-groups); fi
-PGDATA=$WORK/pg
-mkdir -p "$PGDATA"; printf '%s\n' "$SECRET" >"$WORK/pg.pw"
-if [[ $(id -u) == 0 ]]; then chown postgres: "$PGDATA" "$WORK/pg.pw"; fi
-chmod 700 "$PGDATA"; chmod 600 "$WORK/pg.pw"
-"${AS_PG[@]}" "$PG_BIN/initdb" -D "$PGDATA" -U airflow --pwfile="$WORK/pg.pw" -E UTF8 \
+# The data directory lives under /tmp: the postgres user must reach it, and $WORK may sit in a
+# root-only directory (pytest's tmp_path is). cluster-down.sh removes it.
+PGROOT=$(mktemp -d /tmp/quxian-pg.XXXXXX)
+echo "$PGROOT" >"$WORK/pgroot"
+PGDATA=$PGROOT/data
+mkdir -p "$PGDATA"; printf '%s\n' "$SECRET" >"$PGROOT/pw"
+if [[ $(id -u) == 0 ]]; then chown -R postgres: "$PGROOT"; fi
+chmod 700 "$PGDATA"; chmod 600 "$PGROOT/pw"
+"${AS_PG[@]}" "$PG_BIN/initdb" -D "$PGDATA" -U airflow --pwfile="$PGROOT/pw" -E UTF8 \
   --auth-host=scram-sha-256 --auth-local=peer >"$WORK/logs/initdb.log" 2>&1 || die "initdb (see $WORK/logs/initdb.log)"
 start postgres "${AS_PG[@]}" "$PG_BIN/postgres" -D "$PGDATA" -p "$PG_PORT" \
   -c listen_addresses=127.0.0.1 -c unix_socket_directories="$PGDATA" -c max_connections=200
