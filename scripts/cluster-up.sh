@@ -34,6 +34,7 @@ fi
 if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || ! command -v redis-server >/dev/null; then
   [[ $(id -u) == 0 ]] || die "PostgreSQL and Redis are missing: apt-get install postgresql redis-server"
   say "installing postgresql and redis-server (Debian packages)"
+  apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql redis-server >/dev/null
 fi
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
