@@ -10,8 +10,9 @@ Variants of a story (positives): the paper's original with its `XX讯(记者…)
 with another headline, its own lead and an editor footer; a government-portal copy with the last
 paragraph dropped and a `来源:` footer; a copy with 1–3% of its characters changed (Han characters
 substituted, deleted or inserted; digits are left alone, since a changed figure is a different
-report, and so is a Chinese numeral) and half-width punctuation; a spam-mirror copy (`transforms.mirror.damage`) after
-`transforms.mirror.repair`; an abridged copy (the first half of the text, cut at a sentence end).
+report, and so is a Chinese numeral) and half-width punctuation; a spam-mirror copy
+(`transforms.mirror.damage`, then `transforms.mirror.repair`; every site story, half the corpus
+bodies); an abridged copy (the first half of the text, cut at a sentence end).
 
 Hard negatives (each its own story, with a variant of its own):
 - `template`: the offline sites' recurring series (daily air quality, water levels, outage
