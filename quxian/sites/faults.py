@@ -14,9 +14,10 @@ Fault kinds (`KINDS`):
   `timeout` (the server stalls `plan.stall_s`, longer than the crawl's download timeout, then
   drops the connection), `dataloss` (Content-Length promises the page, half of it arrives);
 - permanent answers: `http404`, `redirect_loop` (`/p` → `/p.loop` → `/p` …), `offsite_redirect`
-  (302 to `fault.target`, a host outside the outlet's allowed domains), `retried_offsite_redirect`
-  (503 on the first attempt, then the offsite 302: the redirect of a retried request), `robots_disallow` (the
-  host's robots.txt disallows the path; the page itself is still served if anyone asks);
+  (302 to `fault.target`, a host outside the outlet's allowed domains),
+  `retried_offsite_redirect` (503 on the first attempt, then the offsite 302: the redirect of a
+  retried request), `robots_disallow` (the host's robots.txt disallows the path; the page
+  itself is still served if anyone asks);
 - bad bodies with status 200: `truncated` (the first 40 % of the bytes, correctly sized),
   `empty`, `login` and `moved` (placeholder pages instead of the article), `gbk_as_utf8` and
   `utf8_as_gbk` (the page encoded in one charset and declared, in the header and the meta tags,
@@ -26,7 +27,7 @@ Fault kinds (`KINDS`):
   or list page, whose other links must still be followed).
 
 A host in `plan.dead_hosts` resets every connection (a dead outlet). Everything listens on
-loopback only (`make_server` refuses other addresses) and every delay is bounded by the plan.
+loopback only (`make_fault_server` refuses other addresses) and every delay is bounded by the plan.
 
 For crawls against this server, `crawl_settings_env(folder, **overrides)` writes a throw-away
 Scrapy settings module (project settings plus overrides such as a short `DOWNLOAD_TIMEOUT`) and
