@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from quxian import config
 from quxian.steps import RunPlan, StepError, plan_run
+
+log = logging.getLogger(__name__)
 
 
 def data_date(logical_date: datetime | None, run_after: datetime | None) -> date:
@@ -17,7 +20,9 @@ def data_date(logical_date: datetime | None, run_after: datetime | None) -> date
     stamp = logical_date or run_after
     if stamp is None:
         raise StepError("the run has neither logical_date nor run_after: cannot tell which day to crawl")
-    return (stamp.astimezone(config.TZ) - timedelta(days=1)).date()
+    # Arithmetic on the date, not the timestamp: Airflow hands pendulum DateTimes, whose
+    # subtraction after astimezone(ZoneInfo) lands on the UTC date.
+    return stamp.astimezone(config.TZ).date() - timedelta(days=1)
 
 
 def plan_from_context(context: dict[str, Any]) -> RunPlan:
@@ -28,7 +33,9 @@ def plan_from_context(context: dict[str, Any]) -> RunPlan:
         first = date.fromisoformat(params["date_from"])
         last = date.fromisoformat(params["date_to"]) if params.get("date_to") else first
     else:
-        first = last = data_date(context.get("logical_date"), getattr(dag_run, "run_after", None))
+        logical, run_after = context.get("logical_date"), getattr(dag_run, "run_after", None)
+        first = last = data_date(logical, run_after)
+        log.info("data date %s from logical_date=%r run_after=%r", first, logical, run_after)
     return plan_run(
         first,
         last,

@@ -59,6 +59,13 @@ def test_the_nightly_run_covers_the_day_before_in_shanghai():
     assert data_date(datetime(2025, 11, 15, 2, 0, tzinfo=SH), None) == date(2025, 11, 14)
 
 
+def test_airflow_pendulum_datetimes_resolve_the_same_way():
+    import pendulum
+
+    assert data_date(pendulum.datetime(2025, 11, 14, 18, 0, tz="UTC"), None) == date(2025, 11, 14)
+    assert data_date(None, pendulum.datetime(2025, 11, 15, 1, 30, tz="UTC")) == date(2025, 11, 14)
+
+
 def test_manual_runs_without_logical_date_use_run_after():
     run_after = datetime(2025, 11, 16, 9, 30, tzinfo=SH)
     assert data_date(None, run_after) == date(2025, 11, 15)
