@@ -200,11 +200,26 @@ class CrawlReport:
                 self.offsite_skipped.append(origin)
 
     def request_dropped(self, request: Request, spider: Spider) -> None:
-        """The dupefilter drops a redirect back to a URL of its own chain: a redirect loop, which
-        would otherwise vanish without a trace."""
+        """The dupefilter drops a redirect to a URL already requested: back into its own chain (a
+        redirect loop), or to a page crawled before (a "page moved" notice refreshing to the home
+        page). Either way the linked page is lost, so it is recorded under the URL that redirected."""
         chain = request.meta.get("redirect_urls") or []
-        if request.url in chain:
-            self._failure(chain[0], "download", "redirect loop", detail=" -> ".join([*chain, request.url]))
+        if not chain:
+            return  # a plain duplicate link: the page is fetched once, nothing is lost
+        reason = (
+            "redirect loop"
+            if request.url in chain
+            else f"redirected to an already crawled page {request.url}"
+        )
+        # The redirect carries the meta of the response that sent it: its place in the archive.
+        self._failure(
+            chain[0],
+            "download",
+            reason,
+            detail=" -> ".join([*chain, request.url]),
+            warc_file=request.meta.get("warc_file"),
+            warc_offset=request.meta.get("warc_offset"),
+        )
 
     def report(self, spider: Spider, reason: str) -> dict[str, Any]:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}

@@ -126,9 +126,37 @@ class OutletSpider(scrapy.Spider):
             extra = {"detail": failure.getErrorMessage()}
             if failure.check(IgnoreRequest):  # e.g. too many redirects, a page over DOWNLOAD_MAXSIZE
                 reason = f"ignored: {failure.getErrorMessage()}"
+        chain = request.meta.get("redirect_urls") or []
+        if chain:
+            # The page the outlet linked is the one lost, wherever its redirects ended.
+            hops = " -> ".join([*chain, request.url])
+            extra["detail"] = f"{hops}: {extra['detail']}" if extra.get("detail") else hops
+        url = chain[0] if chain else request.url
         if kind not in ("robots", "no_edition"):
-            self.logger.warning("outlet %s: %s failed (%s)", self.outlet_id, request.url, reason)
-        self.crawler.signals.send_catch_log(page_failed, url=request.url, kind=kind, reason=reason, **extra)
+            self.logger.warning("outlet %s: %s failed (%s)", self.outlet_id, url, reason)
+        self.crawler.signals.send_catch_log(page_failed, url=url, kind=kind, reason=reason, **extra)
+
+    def redirected_off_article(self, response: Response, article_re: re.Pattern[str]) -> bool:
+        """An article link that redirected (HTTP or meta refresh) to a page of another shape: a
+        login, the home page, a "page moved" notice. Reported as a failed page under the linked
+        URL (the page the outlet offered), so no item is made from the page it landed on."""
+        chain = response.meta.get("redirect_urls")
+        if not chain or article_re.search(urlsplit(response.url).path):
+            return False
+        self.logger.warning(
+            "outlet %s: %s redirected to %s, not an article", self.outlet_id, chain[0], response.url
+        )
+        self.crawler.signals.send_catch_log(
+            page_failed,
+            url=chain[0],
+            kind="download",
+            reason="redirected to a page that is not an article",
+            detail=" -> ".join([*chain, response.url]),
+            status=response.status,
+            warc_file=response.meta.get("warc_file"),
+            warc_offset=response.meta.get("warc_offset"),
+        )
+        return True
 
     def field(self, response: TextResponse, name: str) -> str | None:
         css = self.field_css.get(name)
@@ -161,11 +189,24 @@ class OutletSpider(scrapy.Spider):
         )
 
     def links(self, response: TextResponse) -> Iterator[tuple[str, Any]]:
-        """(absolute URL without query, the <a>/<area> selector) for every link on the page."""
+        """(absolute URL without query, the <a>/<area> selector) for every link on the page.
+        Links no URL parser accepts are skipped (and logged): one broken href must not cost the
+        page's other links, which an exception here would."""
         for sel in response.css("a[href], area[href]"):
             href = sel.attrib["href"].strip()
             if href and not href.startswith(("javascript:", "mailto:", "#")):
-                yield strip_query(urljoin(response.url, href)), sel
+                try:
+                    url = strip_query(urljoin(response.url, href))
+                except ValueError as e:
+                    self.logger.info(
+                        "outlet %s: %s links to %r, not a URL (%s)",
+                        self.outlet_id,
+                        response.url,
+                        href[:200],
+                        e,
+                    )
+                    continue
+                yield url, sel
 
 
 class EditionSpider(OutletSpider):
@@ -216,6 +257,8 @@ class EditionSpider(OutletSpider):
         if not isinstance(response, TextResponse):
             return
         day: date = response.meta["edition_date"]
+        if self.redirected_off_article(response, self.article_re(day)):
+            return
         yield self.make_item(
             response,
             edition_date=day.isoformat(),
@@ -293,6 +336,8 @@ class ListSpider(OutletSpider):
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         if not isinstance(response, TextResponse):
+            return
+        if self.redirected_off_article(response, self.article_re):
             return
         listed: date | None = response.meta.get("list_date")
         day = listed or self.url_date(response.url) or self.page_date(response)
