@@ -190,7 +190,9 @@ class CrawlReport:
         """Scrapy's OffsiteMiddleware drops offsite requests right at scheduling, with no errback
         and no request_dropped signal: a redirect that leaves the outlet's domains is recorded here,
         under the URL that redirected. (Offsite links that are not redirects are simply not followed.)"""
-        if not request.meta.get("redirect_urls") or request.dont_filter or request.meta.get("allow_offsite"):
+        # Not `dont_filter`: a retried request carries it, and so does its redirect, which
+        # spiders.middlewares.RedirectOffsiteMiddleware filters all the same.
+        if not request.meta.get("redirect_urls") or request.meta.get("allow_offsite"):
             return
         host = (urlsplit(request.url).hostname or "").lower()
         domains = [d.lower() for d in getattr(spider, "allowed_domains", None) or []]

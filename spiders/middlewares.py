@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from scrapy import Request
+from scrapy import Request, Spider
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 
@@ -72,6 +73,9 @@ class OfflineRoutingMiddleware:
     def process_request(self, request: Request) -> None:
         if registry_host(urlsplit(request.url).hostname, self.domains):
             request.meta[OFFLINE_META] = self.base
+        else:
+            # A redirect copies the meta of the request it came from: unmark a foreign host.
+            request.meta.pop(OFFLINE_META, None)
 
 
 class OfflineAwareDownloadHandler:
@@ -86,6 +90,7 @@ class OfflineAwareDownloadHandler:
         from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 
         self._http = HTTP11DownloadHandler(crawler)
+        self._offline = bool(offline_base(crawler))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> OfflineAwareDownloadHandler:
@@ -94,6 +99,11 @@ class OfflineAwareDownloadHandler:
     async def download_request(self, request: Request) -> Response:
         base = request.meta.get(OFFLINE_META)
         if not base:
+            if self._offline:
+                # An offline crawl talks to the offline server only, whatever slipped through.
+                raise IgnoreRequest(
+                    f"offline crawl: {urlsplit(request.url).hostname} is not a registry host, not fetched"
+                )
             return await self._http.download_request(request)
         real_host = urlsplit(request.url).netloc
         routed = request.replace(url=offline_url_for(request.url, base))
@@ -103,6 +113,25 @@ class OfflineAwareDownloadHandler:
 
     async def close(self) -> None:
         await self._http.close()
+
+
+class RedirectOffsiteMiddleware(OffsiteMiddleware):
+    """Scrapy's offsite filter, applied to every redirect.
+
+    Scrapy lets a request with `dont_filter` through its offsite filter. RetryMiddleware sets
+    `dont_filter` on each retry and RedirectMiddleware copies it to the redirect, so a page that
+    failed once and then redirected off the outlet's allowed domains would be fetched. A
+    redirect is checked whatever its `dont_filter` (unless `allow_offsite` is set on purpose).
+    """
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if (
+            request.dont_filter
+            and request.meta.get("redirect_urls")
+            and not request.meta.get("allow_offsite")
+        ):
+            request = request.replace(dont_filter=False)
+        super().process_request(request)
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

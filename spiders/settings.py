@@ -39,6 +39,9 @@ QUXIAN_STATS_FILE = None
 QUXIAN_OFFLINE_URL = None
 
 DOWNLOADER_MIDDLEWARES = {
+    # Offsite also for redirects of retried requests (see RedirectOffsiteMiddleware).
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "spiders.middlewares.RedirectOffsiteMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.middlewares.BackoffRetryMiddleware": 550,
     # After Offsite (50) and RobotsTxt (100) so both see real hosts; last before the download.
