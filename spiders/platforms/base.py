@@ -6,6 +6,7 @@ Subclasses only say what their platform's URLs and templates look like (regexes 
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime, timedelta
@@ -41,6 +42,34 @@ def strip_query(url: str) -> str:
     """Drop query and fragment: e-paper links carry `?div=-1` and the like."""
     p = urlsplit(urldefrag(url)[0])
     return urlunsplit((p.scheme, p.netloc, p.path, "", ""))
+
+
+def true_encoding(response: TextResponse) -> TextResponse:
+    """The response decoded by what its bytes are when they contradict its declared charset.
+
+    Bytes that decode strictly as UTF-8 (and are not plain ASCII) are UTF-8 whatever the page
+    says: GBK-encoded Chinese practically never does. Bytes declared UTF-8 that do not decode
+    are tried as GB18030 (a superset of GBK and GB2312). Otherwise the response is returned as
+    it is. Without this a UTF-8 page declared GBK is published as mojibake."""
+    body = response.body
+    try:
+        declared = codecs.lookup(response.encoding).name
+    except LookupError:
+        declared = ""
+    if body.isascii():
+        return response
+    try:
+        body.decode("utf-8")
+        return response if declared == "utf-8" else response.replace(encoding="utf-8")
+    except UnicodeDecodeError:
+        pass
+    if declared == "utf-8":
+        try:
+            body.decode("gb18030")
+            return response.replace(encoding="gb18030")
+        except UnicodeDecodeError:
+            pass
+    return response
 
 
 def text_of(sel: Any) -> str | None:
@@ -167,6 +196,7 @@ class OutletSpider(scrapy.Spider):
         return {k: self.field(response, k) for k in ("pre_title", "title", "sub_title", "author_line")}
 
     def make_item(self, response: TextResponse, **fields: Any) -> RawPage:
+        response = true_encoding(response)
         meta_tags = {
             m.attrib["name"]: m.attrib.get("content", "")
             for m in response.css("meta[name]")
