@@ -167,8 +167,6 @@ HEAVY_DEDUPE_MAKERS: list[Maker] = [
 
 # Failures the fuzzer found that are not fixed yet, by (command, label): what is wrong and where.
 KNOWN_ISSUES = {
-    ("dedupe", "surrogate escapes"): "a JSON \\ud800 escape reaches transforms.shingle.normalise_many, whose "
-    "UTF-32 encode raises UnicodeEncodeError (quxian.cli.read_dedupe_input should refuse it)",
     ("dedupe", "many near-duplicates"): "transforms.dedupe is superlinear on near-identical bodies "
     "(1000 rows: tens of seconds)",
 }
@@ -294,7 +292,6 @@ def test_every_generated_input_is_flagged_or_refused(fuzzed):
     assert bad == []
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_ISSUES[("dedupe", "surrogate escapes")])
 def test_a_lone_surrogate_escape_is_refused(tmp_path):
     f = tmp_path / "surrogate.jsonl"
     f.write_bytes(b'{"id":"a","body":"\\ud800 x"}\n')
