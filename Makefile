@@ -6,12 +6,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 UV_VERSION := 0.13.9
 
-.PHONY: install demo test test-slow bench chaos lint format clean help
+.PHONY: install demo test test-slow bench bench-scale chaos cluster-demo lint format clean help
 
 help:
 	@echo "make demo    - install, start the offline sites, run the nightly DAG through Airflow for every day they cover"
 	@echo "make test    - install and run the test suite"
 	@echo "make bench   - run every benchmark and print its figures"
+	@echo "make chaos   - inject faults, SIGKILL publishes, fuzz the command; print the figures"
+	@echo "make cluster-demo - PostgreSQL, Redis, Airflow with 2 Celery workers on 127.0.0.1, one night over the offline sites"
 	@echo "make lint    - ruff"
 	@echo "make clean   - remove data/ and the Airflow home (.airflow/)"
 
@@ -36,8 +38,20 @@ test: install
 test-slow: install
 	$(BIN)/python -m pytest -q -m slow
 
+# Every benchmark. The cluster nights (part 3 of bench_scale) are sized by QUXIAN_BENCH_SIZES /
+# QUXIAN_BENCH_WORKERS; the defaults (38,100,400 outlets × 1,2 workers) take hours on 2 cores.
 bench: install
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# The long scale runs: dedup at 10k/100k/1M articles.
+bench-scale: install
+	$(BIN)/python benchmarks/bench_dedupe.py --scale
+
+chaos: install
+	$(BIN)/python scripts/chaos.py
+
+cluster-demo: install
+	nice -n 10 scripts/cluster-demo.sh
 
 lint: install
 	$(BIN)/ruff check .
