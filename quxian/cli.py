@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 EXIT_USAGE = 2
 MAX_INPUT_BYTES = 20 * 1024 * 1024
@@ -27,6 +28,16 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _url(text: str) -> str:
+    try:
+        parts = urlsplit(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not a URL: {text!r} ({e})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"not an http(s) URL: {text!r}")
+    return text
 
 
 def _jsonable(value):
@@ -47,7 +58,16 @@ def _print_json(obj: dict) -> None:
 def cmd_sites(args: argparse.Namespace) -> int:
     from quxian.sites.server import make_server
 
-    server = make_server(args.host, args.port)
+    if args.faults:
+        from quxian.sites.faults import FaultPlan, make_fault_server
+
+        try:
+            plan = FaultPlan.from_json(json.loads(Path(args.faults).read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise UsageError(f"{args.faults}: not a fault plan ({e})") from None
+        server = make_fault_server(plan, args.host, args.port)
+    else:
+        server = make_server(args.host, args.port)
     host, port = server.server_address[:2]
     print(
         f"offline outlet sites on http://{host}:{port}/ (Host header selects the outlet); Ctrl-C stops",
@@ -220,7 +240,9 @@ def read_dedupe_input(path: Path) -> list[dict]:
         # JSON may escape a lone surrogate (\ud800), which no UTF-8 output can carry.
         bad = [k for k, v in row.items() if isinstance(v, str) and not _encodable(v)]
         if bad:
-            raise UsageError(f"{path}:{n}: field {bad[0]!r} holds an invalid Unicode escape (a lone surrogate)")
+            raise UsageError(
+                f"{path}:{n}: field {bad[0]!r} holds an invalid Unicode escape (a lone surrogate)"
+            )
         missing = [f for f in ("id", "body") if f not in row]
         if missing:
             raise UsageError(
@@ -307,6 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    s.add_argument(
+        "--faults",
+        metavar="PLAN.json",
+        help="inject the faults of a plan (quxian.sites.faults.FaultPlan as JSON)",
+    )
     s.set_defaults(func=cmd_sites)
 
     r = sub.add_parser(
@@ -347,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Extract and clean each file; one JSON object per file on stdout. Plain text files have the headline on the first line.",
     )
     e.add_argument("files", nargs="+", metavar="FILE")
-    e.add_argument("--url", help="the page's URL (selects platform rules, gives a date)")
+    e.add_argument("--url", type=_url, help="the page's URL (selects platform rules, gives a date)")
     e.add_argument(
         "--published", type=_date, help="publication date to resolve datelines against, YYYY-MM-DD"
     )

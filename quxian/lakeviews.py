@@ -8,8 +8,8 @@ from pathlib import Path
 
 import duckdb
 
-from quxian import config
-from transforms.publish import PARTITION_FILE
+from quxian import config, lakefs
+from transforms.publish import PARTITION_FILE, list_partitions
 from transforms.schema import DATASETS
 
 _DUCK_TYPES = {
@@ -28,28 +28,34 @@ def _empty_view_sql(name: str) -> str:
     return f"CREATE OR REPLACE VIEW {name} AS SELECT NULL::VARCHAR AS district, NULL::DATE AS date, {cols} WHERE false"
 
 
-def connect(lake: Path | None = None) -> duckdb.DuckDBPyConnection:
+def connect(lake: Path | str | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with views `articles`, `article_versions`, `quarantine`.
 
-    A dataset that has no partition yet is an empty view with the right columns, so queries
-    written against the schema work on an empty lake too.
+    `lake` is a path or URI (default `config.lake_uri()`). A local lake is read with DuckDB's
+    own hive-partitioned Parquet reader; a remote one (`s3://…`) through a pyarrow dataset, so
+    no DuckDB extension has to be downloaded. A dataset that has no partition yet is an empty
+    view with the right columns, so queries written against the schema work on an empty lake.
     """
-    lake = lake or config.paths().lake
+    uri = str(lake) if lake is not None else config.lake_uri()
     con = duckdb.connect()
     con.execute("SET TimeZone = 'Asia/Shanghai'")
+    local = lakefs.is_local_uri(uri)
     for name in DATASETS:
-        root = lake / name
-        if any(root.glob(f"district=*/date=*/{PARTITION_FILE}")):
+        if not list_partitions(uri, name):
+            con.execute(_empty_view_sql(name))
+        elif local:
+            root = lakefs.local_path(uri) / name
             pattern = str(root / "district=*" / "date=*" / PARTITION_FILE).replace("'", "''")
             con.execute(
                 f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{pattern}', hive_partitioning = true)"
             )
         else:
-            con.execute(_empty_view_sql(name))
+            con.register(f"{name}_dataset", lakefs.dataset(uri, name))
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_dataset")
     return con
 
 
-def lake_summary(day: date | None = None, lake: Path | None = None) -> list[dict]:
+def lake_summary(day: date | None = None, lake: Path | str | None = None) -> list[dict]:
     """Per district and date: versions, stories, outlets and quarantined pages."""
     con = connect(lake)
     where = "WHERE date = ?" if day else ""

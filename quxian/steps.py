@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from quxian import config
+from quxian import config, lakefs
 from quxian.registry import Outlet
 from quxian.registry import load as load_registry
 from transforms import publish as lake
@@ -140,7 +140,9 @@ def crawl(plan: RunPlan, outlet_id: str) -> dict:
     items, stats_file, log_file = out / "items.jsonl", out / "stats.json", out / "crawl.log"
     for f in (items, stats_file):
         f.unlink(missing_ok=True)
-    warc_dir = config.paths().raw / outlet_id
+    raw = config.raw_uri()
+    # A remote archive is written locally first, then uploaded when the crawl is done.
+    warc_dir = (lakefs.local_path(raw) if lakefs.is_local_uri(raw) else config.paths().raw) / outlet_id
     warc_dir.mkdir(parents=True, exist_ok=True)
     cmd = [
         sys.executable, "-m", "scrapy", "crawl", outlet.platform,
@@ -186,6 +188,8 @@ def crawl(plan: RunPlan, outlet_id: str) -> dict:
             f"outlet {outlet_id} ({outlet.name}): no article fetched for {plan.crawl_from}..{plan.date_to} "
             f"from {', '.join(outlet.start_urls_for(plan.date_to))}; responses {summary['responses']}{where}"
         )
+    if not lakefs.is_local_uri(raw):
+        lakefs.upload_tree(warc_dir, raw, prefix=outlet_id)
     return summary
 
 
@@ -200,6 +204,8 @@ def _crawl_summary(outlet: Outlet, stats: dict, items: Path, elapsed: float) -> 
         "pages": sum(int(v) for v in stats.get("responses_by_status", {}).values()),
         "errors": stats.get("errors", []),
         "finish_reason": stats.get("finish_reason"),
+        # Requests refused by rule (robots.txt, offsite redirects): never fetched, on purpose.
+        "skipped_by_rule": len(stats.get("robots_forbidden", [])) + len(stats.get("offsite_skipped", [])),
         "elapsed_s": round(elapsed, 2),
     }
 
@@ -480,7 +486,7 @@ def publish(plan: RunPlan) -> dict:
     Holds the lake lock for the whole write, so two runs never interleave (the second waits).
     """
     started = time.monotonic()
-    root = config.paths().lake
+    root = config.lake_uri()
     new_versions = pq.read_table(plan.run_dir / "dedupe" / "versions.parquet").to_pylist()
     new_quarantine = pq.read_table(plan.run_dir / "clean" / "quarantine.parquet").to_pylist()
     written: Counter = Counter()
@@ -533,10 +539,7 @@ def _publish_articles(root: Path, new_versions: list[dict], lookback_days: int) 
                     members[r["story_id"]].append(dict(r, district=district, date=day))
     for district, day in lake.list_partitions(root, "articles"):
         if district in districts and lo <= day <= hi:
-            ids = pq.read_table(
-                lake.partition_dir(root, "articles", district, day) / lake.PARTITION_FILE,
-                columns=["story_id"],
-            )
+            ids = lake.read_partition(root, "articles", district, day, columns=["story_id"])
             if touched & set(ids.column("story_id").to_pylist()):
                 old_places.add((district, day))
     stories = [_story_row(vs) for vs in members.values()]
@@ -596,6 +599,7 @@ def summarize(plan: RunPlan) -> dict:
         "quarantined": len(quarantine),
         "quarantine_reasons": dict(Counter(r["reason"] for r in quarantine)),
         "crawl_errors": sum(len(c.get("errors", [])) for c in crawls),
+        "skipped_by_rule": sum(c.get("skipped_by_rule", 0) for c in crawls),
         "per_partition": per_partition,
         "per_outlet": {
             c["outlet"]: {
@@ -608,7 +612,7 @@ def summarize(plan: RunPlan) -> dict:
             | ({"failed": True} if c.get("failed") else {})
             for c in crawls
         },
-        "lake": str(config.paths().lake),
+        "lake": config.lake_uri(),
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     return summary
@@ -620,7 +624,7 @@ def format_summary(summary: dict) -> str:
         f"run {summary['run_key']}: {summary['outlets']} outlets, {summary['pages_fetched']} pages fetched, "
         f"{summary['article_pages']} article pages, {summary['versions']} versions → {summary['stories']} stories "
         f"({summary['duplicates_folded']} duplicates folded), {summary['quarantined']} quarantined, "
-        f"{summary['crawl_errors']} crawl errors",
+        f"{summary['crawl_errors']} crawl errors, {summary.get('skipped_by_rule', 0)} skipped by rule",
     ]
     if summary["failed_outlets"]:
         lines.append(f"FAILED outlets: {', '.join(summary['failed_outlets'])}")
@@ -634,6 +638,20 @@ def format_summary(summary: dict) -> str:
 
 
 def run(plan: RunPlan, *, progress=None, jobs: int = 4) -> dict:
+    """All steps in order without Airflow (the `quxian run` command); see `_run_locked`.
+
+    Two runs of the same dates would share `data/runs/<key>/`: the second refuses at once with
+    StepError instead of truncating the first one's crawl files.
+    """
+    plan.run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with lake.lake_lock(plan.run_dir):
+            return _run_locked(plan, progress=progress, jobs=jobs)
+    except lake.LakeBusy as e:
+        raise StepError(f"run {plan.run_key} is already running: {e}") from None
+
+
+def _run_locked(plan: RunPlan, *, progress=None, jobs: int = 4) -> dict:
     """All steps in order without Airflow (the `quxian run` command). Crawls run `jobs` at a
     time (each is its own subprocess, like the DAG's mapped tasks); a failed crawl is reported
     and the other outlets go on, as in the DAG."""
