@@ -296,7 +296,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from quxian.lakeviews import connect, interactive
+    from quxian.lakeviews import connect, interactive, print_result
 
     con = connect()
     if not args.sql:
@@ -305,10 +305,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         result = con.execute(args.sql)
     except Exception as e:  # noqa: BLE001 - DuckDB raises many error types; all are the user's SQL
         raise UsageError(f"query failed: {str(e).splitlines()[0]}") from None
-    cols = [d[0] for d in result.description]
-    print("\t".join(cols))
-    for row in result.fetchall():
-        print("\t".join("" if v is None else str(v) for v in row))
+    print_result(result)
     return 0
 
 

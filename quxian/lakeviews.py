@@ -76,6 +76,15 @@ def lake_summary(day: date | None = None, lake: Path | str | None = None) -> lis
     return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
+def print_result(result: duckdb.DuckDBPyConnection) -> None:
+    """A query's rows as tab-separated lines under a header (nothing for a statement)."""
+    if not result.description:
+        return
+    print("\t".join(d[0] for d in result.description))
+    for row in result.fetchall():
+        print("\t".join("" if v is None else str(v) for v in row))
+
+
 def interactive(con: duckdb.DuckDBPyConnection) -> int:
     """A small SQL shell over the lake's views: one statement per line, `.quit` ends."""
     print("quxian query: DuckDB over the lake; views: " + ", ".join(DATASETS) + ". End with .quit or Ctrl-D.")
@@ -90,10 +99,6 @@ def interactive(con: duckdb.DuckDBPyConnection) -> int:
         if not line:
             continue
         try:
-            res = con.execute(line)
-            if res.description:
-                print("\t".join(d[0] for d in res.description))
-                for row in res.fetchall():
-                    print("\t".join("" if v is None else str(v) for v in row))
+            print_result(con.execute(line))
         except duckdb.Error as e:
             print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
