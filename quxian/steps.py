@@ -501,12 +501,12 @@ def publish(plan: RunPlan) -> dict:
             lake.write_partition(root, "article_versions", district, day, to_table(merged, ARTICLE_VERSIONS))
             written["article_versions"] += 1
         written["articles"] = _publish_articles(root, new_versions, plan.lookback_days)
+        # A page that now made it into article_versions is no longer quarantined.
+        published = {r["url"] for r in new_versions}
         for (district, day), rows in sorted(_group(new_quarantine).items()):
             existing = lake.read_partition(root, "quarantine", district, day).to_pylist()
             keyed = {(r["url"], r["stage"]): r for r in existing}
             keyed.update({(r["url"], r["stage"]): r for r in rows})
-            # A page that now made it into article_versions is no longer quarantined.
-            published = {r["url"] for r in new_versions}
             merged = sorted(
                 (r for r in keyed.values() if r["url"] not in published), key=lambda r: (r["url"], r["stage"])
             )

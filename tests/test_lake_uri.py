@@ -13,15 +13,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pyarrow.fs as pafs
 import pytest
+from lakerows import quarantine_rows as _rows
 
 from quxian import lakefs
-from quxian.config import TZ
 from transforms import publish
 from transforms.schema import QUARANTINE, to_table
 
@@ -80,19 +80,6 @@ def s3_env(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_endpoint)
     monkeypatch.delenv("QUXIAN_LAKE_CONN_ID", raising=False)
     return s3_endpoint
-
-
-def _rows(n: int, reason: str = "not an article") -> list[dict]:
-    return [
-        {
-            "url": f"https://www.dazu.gov.cn/a/{i}.html",
-            "outlet": "dazu_gov",
-            "stage": "extract",
-            "reason": reason,
-            "fetched_at": datetime(2025, 11, 14, 2, 0, tzinfo=TZ),
-        }
-        for i in range(n)
-    ]
 
 
 def _uri(request: pytest.FixtureRequest) -> str:

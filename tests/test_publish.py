@@ -3,29 +3,16 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from lakerows import quarantine_rows as _rows
 
-from quxian.config import TZ
 from transforms import publish
 from transforms.schema import QUARANTINE, to_table
-
-
-def _rows(n: int, reason: str = "not an article") -> list[dict]:
-    return [
-        {
-            "url": f"https://www.dazu.gov.cn/a/{i}.html",
-            "outlet": "dazu_gov",
-            "stage": "extract",
-            "reason": reason,
-            "fetched_at": datetime(2025, 11, 14, 2, 0, tzinfo=TZ),
-        }
-        for i in range(n)
-    ]
 
 
 def test_partition_round_trip_through_duckdb(tmp_path: Path):
