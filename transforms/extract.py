@@ -76,9 +76,7 @@ def _link_ratio(root: lxml_html.HtmlElement) -> float:
     return linked / total if total else 1.0
 
 
-def _not_article_reason(
-    root: lxml_html.HtmlElement, paragraphs: list[str], title: str | None
-) -> str | None:
+def _not_article_reason(root: lxml_html.HtmlElement, paragraphs: list[str], title: str | None) -> str | None:
     text = "".join(paragraphs)
     han = han_count(text)
     if han < MIN_ARTICLE_HAN:
@@ -134,14 +132,14 @@ def _extract_tree(
         platform = platforms.detect_platform(url, root)
     art = platforms.platform_article(platform, root, url) if platform else None
     ex = Extracted()
-    main_han = generic.main_block_han(root)
+    main_el, main_han = generic.main_block(root)
     body = root.find("body")
     page_lines = block_lines(body if body is not None else root)[:400]
     if art is not None and plausible(art.paragraphs, main_han):
         ex.paragraphs, ex.extractor = art.paragraphs, f"platform:{platform}"
         ex.source = art.source
     else:
-        gen = generic.generic_article(root, text, url, page_lines, main_han)
+        gen = generic.generic_article(root, text, url, page_lines, main_han, main_el)
         ex.paragraphs, ex.extractor, ex.source = gen.paragraphs, f"generic:{gen.library}", gen.source
         if art is not None:
             art.title = art.title or gen.title
@@ -155,11 +153,17 @@ def _extract_tree(
     ex.page_label = _hint(hints, "page_label") or art.page_label
     ex.source = ex.source or art.source
     edition = hints.get("edition_date")
-    ex.edition_date = (pagedate.parse_date_text(str(edition)).date() if edition and pagedate.parse_date_text(str(edition)) else art.edition_date)
+    ex.edition_date = (
+        pagedate.parse_date_text(str(edition)).date()
+        if edition and pagedate.parse_date_text(str(edition))
+        else art.edition_date
+    )
     ex.paragraphs = _drop_title_echo(ex.paragraphs, (ex.pre_title, ex.title, ex.sub_title))
     fetched_at = pagedate.as_fetched_at(hints.get("fetched_at"))
     meta = dict(art.meta)
-    meta.update({k: v for k, v in (hints.get("meta") or {}).items() if isinstance(k, str) and isinstance(v, str)})
+    meta.update(
+        {k: v for k, v in (hints.get("meta") or {}).items() if isinstance(k, str) and isinstance(v, str)}
+    )
     ex.published_at = pagedate.published_at(
         root,
         text,
