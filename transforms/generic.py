@@ -151,11 +151,26 @@ def prune_chrome(root: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
             el.drop_tree()
     for el in _teaser_lists(tree):
         if el.getparent() is not None and han_count(element_text(el)) < 0.9 * total:
-            el.drop_tree()
+            _drop_with_label(el)
     return tree
 
 
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _drop_with_label(el: lxml_html.HtmlElement) -> None:
+    """Drop a block with its wrappers and the short label just before it (`最新闻 Hot`)."""
+    while (parent := el.getparent()) is not None and parent.tag not in ("body", "html"):
+        if sum(1 for c in parent if isinstance(c.tag, str)) != 1 or norm_space(parent.text):
+            break
+        el = parent
+    prev = el.getprevious()
+    if prev is not None and isinstance(prev.tag, str) and not norm_space(prev.tail):
+        label = element_text(prev)
+        if label and len(label) <= 15 and prev.find(".//p") is None:
+            prev.drop_tree()
+    if el.getparent() is not None:
+        el.drop_tree()
 
 
 def _teaser_lists(tree: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
@@ -314,9 +329,14 @@ def generic_article(
     if posts and _overlap(lines, posts) >= THREAD_OVERLAP:
         # A thread: every post is content, trafilatura only sees the first one or a few.
         lines, found, art.library = posts, han_count("".join(posts)), "posts"
-    if art.library != "posts" and found < RESCUE_SHARE * main_han:
+    if (
+        art.library != "posts"
+        and found < RESCUE_SHARE * main_han
+        and found < RESCUE_SHARE * main_block(tree)[1]
+    ):
         # Precision mode sometimes stops at the first block of a long text: when it returned
-        # much less than the page's main text block, ask again in the default mode.
+        # much less than the page's main text block (also once chrome is pruned: the largest
+        # block may have been a list of other stories), ask again in the default mode.
         again = _trafilatura_lines(copy.deepcopy(tree), url, thread, precision=False)
         if han_count("".join(again)) > found:
             lines = again
