@@ -140,6 +140,16 @@ def _looks_like_lead(line: str) -> bool:
     return bool(bl.LEAD.match(_T2S.convert(line[:60])))
 
 
+def _leads(lines: list[str]) -> list[bool]:
+    """`_looks_like_lead` of each line (lines hold no line break), with one OpenCC call for all:
+    the per-call cost dominates on short strings, and no conversion spans a line break."""
+    heads = [line[:60] for line in lines]
+    converted = _T2S.convert("\n".join(heads)).split("\n")
+    if len(converted) != len(heads):
+        converted = [_T2S.convert(head) for head in heads]
+    return [bool(bl.LEAD.match(head)) for head in converted]
+
+
 def parse_plain_text(text: str) -> Extracted:
     """A plain-text article → `Extracted`: the headline is the line above the lead (`…讯(…)`) when
     there is one, else the first line that is not a spam keyword line; lines above the headline
@@ -155,7 +165,7 @@ def parse_plain_text(text: str) -> Extracted:
     lines = [line for line in lines if line]
     if not lines:
         return Extracted(is_article=False, reason="empty text", extractor="plain_text")
-    lead_at = next((i for i, line in enumerate(lines[:12]) if _looks_like_lead(line)), None)
+    lead_at = next((i for i, is_lead in enumerate(_leads(lines[:12])) if is_lead), None)
     if lead_at is not None and lead_at >= 1:
         head = lead_at - 1
     else:
@@ -227,6 +237,15 @@ def split_headline(line: str) -> tuple[str | None, str, str | None]:
     return (" ".join(pre) or None), " ".join(units[anchor]), (" ".join(sub) or None)
 
 
+def _is_traditional(sample: str) -> bool:
+    """At least 3 Traditional-only characters, making at least TRADITIONAL_SHARE of the Han ones."""
+    traditional = len(_TRADITIONAL.findall(sample))
+    if traditional < 3:
+        return False
+    han = len(_HAN.findall(sample))
+    return bool(han) and traditional / han >= TRADITIONAL_SHARE
+
+
 def _simplify(text: str | None) -> str | None:
     return _T2S.convert(text) if text else text
 
@@ -296,12 +315,9 @@ def clean(
 
     # 2. Traditional → Simplified when the text is Traditional (t2s on Simplified text is not the
     # identity for every character, so genuine Simplified text is left alone).
-    sample = "\n".join([title or "", *lines[:20]])[:SAMPLE_CHARS]
-    han = len(_HAN.findall(sample))
-    traditional = len(_TRADITIONAL.findall(sample))
     source = ex.source if isinstance(ex.source, str) else None
     author_line = ex.author_line if isinstance(ex.author_line, str) else None
-    if is_mirror or (han and traditional >= 3 and traditional / han >= TRADITIONAL_SHARE):
+    if is_mirror or _is_traditional("\n".join([title or "", *lines[:20]])[:SAMPLE_CHARS]):
         pre, title, sub = _simplify(pre), _simplify(title), _simplify(sub)
         lines = _T2S.convert("\n".join(lines)).split("\n")  # one call: OpenCC's per-call cost
         source, author_line = _simplify(source), _simplify(author_line)

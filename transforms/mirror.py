@@ -19,6 +19,8 @@ and, in this order:
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import itertools
 import random
 import re
@@ -137,7 +139,6 @@ _T2S = opencc.OpenCC("t2s")
 _PY = "a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêńňǹ"
 _ANNOTATION = re.compile(rf"\(([{_PY}]{{1,7}})\)")
 _GARBLE = re.compile(rf"\?([{_PY}]{{1,7}})\)")
-_ANNOTATED_CHAR = re.compile(rf"([^\x00-\x7f])\(([{_PY}]{{1,7}})\)")
 _A_STATE_EVENT = re.compile(r"[?(]")
 
 #: Marks a character whose bytes the damage destroyed (an invalid GBK pair on the mirror).
@@ -233,10 +234,22 @@ class RepairReport:
 
 
 def _annotations(text: str) -> dict[int, int]:
-    """Start → end of every `(pinyin)` whose pinyin is a reading of the character before it."""
-    return {
-        m.start(2) - 1: m.end() for m in _ANNOTATED_CHAR.finditer(text) if m.group(2) in _readings_fast(m.group(1))
-    }
+    """Start → end of every `(pinyin)` whose pinyin is a reading of the (non-ASCII) character
+    before it, in text order. The pattern starts with a literal `(`, which the regex engine finds
+    at C speed; the character before is checked here."""
+    found: dict[int, int] = {}
+    if "(" not in text:
+        return found
+    readings = _GBK_READINGS.get
+    for m in _ANNOTATION.finditer(text):
+        start = m.start()
+        if start:
+            char = text[start - 1]
+            if char >= "\x80":
+                known = readings(char)
+                if m.group(1) in (known if known is not None else _readings(char)):
+                    found[start] = m.end()
+    return found
 
 
 def detect(text: str) -> tuple[int, int]:
@@ -289,28 +302,92 @@ _PENALTY_DIGITS = MappingProxyType(_penalty_table())
 
 # One or two Latin letters or symbols between non-ASCII characters of the damaged text: in a
 # shifted run they are trail bytes 0x40–0x7E (or full-width forms); left in the output as ASCII
-# they are rare in real Chinese text, so a reading that keeps them pays for each.
-_LONE_LATIN = re.compile(r"(?<=[^\x00-\x7f])[A-Za-z@\[\\\]^_`{|}~#$&*+=<>]{1,2}(?=[^\x00-\x7f])")
+# they are rare in real Chinese text, so a reading that keeps them pays for each. The pattern is
+# `(?<=[^\x00-\x7f])[…]{1,2}(?=[^\x00-\x7f])` written to start with the class (the lookbehind
+# after the first character), so that the regex engine skips to candidates at C speed.
+_LATIN = r"[A-Za-z@\[\\\]^_`{|}~#$&*+=<>]"
+_LONE_LATIN = re.compile(rf"{_LATIN}(?<=[^\x00-\x7f]{_LATIN}){_LATIN}?(?=[^\x00-\x7f])")
 COST_LONE_LATIN = 3
 
 
-# `_char_penalty` digits → costs; characters outside the table (not GBK) were encoded as '?'.
-_DIGIT_COST = bytes.maketrans(b"01234?", bytes((0, 1, 2, 3, 4, 4)))
+def _costly_class() -> re.Pattern[str]:
+    """One character that costs something when read aligned: not ASCII, not `_COMMON`."""
+    codes = sorted({*range(0x80), *(ord(c) for c in _COMMON)})
+    ranges: list[str] = []
+    first = last = codes[0]
+    for code in [*codes[1:], -1]:
+        if code == last + 1:
+            last = code
+            continue
+        ranges.append(re.escape(chr(first)) + ("-" + re.escape(chr(last)) if last > first else ""))
+        first = last = code
+    return re.compile("[^" + "".join(ranges) + "]")
 
 
-def _aligned_costs(text: str, annotated: dict[int, int]) -> list[int]:
-    """Running sum (length len(text) + 1) of what each character costs when read aligned:
-    `_char_penalty`, plus COST_LONE_LATIN for a lone Latin letter between non-ASCII characters;
-    annotations cost nothing (they are skipped). Computed once per text, at C speed."""
-    costs = bytearray(
-        text.translate(_PENALTY_DIGITS).encode("ascii", errors="replace").translate(_DIGIT_COST)
-    )
-    for start, end in annotated.items():
-        costs[start:end] = bytes(end - start)
-    for m in _LONE_LATIN.finditer(text):
-        for i in range(m.start(), m.end()):
-            costs[i] += COST_LONE_LATIN
-    return list(itertools.accumulate(costs, initial=0))
+_COSTLY = _costly_class()
+
+
+def _event_positions(text: str) -> list[int]:
+    """Positions of `(` and `?` in text."""
+    return [m.start() for m in _A_STATE_EVENT.finditer(text)] if "(" in text or "?" in text else []
+
+
+class _Layout:
+    """What the search needs to know about one damaged text, computed once per text.
+
+    - `events`: positions of `(` and `?` that are not the start of an annotation (where an aligned
+      run must stop and branch);
+    - the annotations (`starts`, `ends`, `removed[k]` = characters in the first k annotations) and
+      `stripped`, the text without them: an aligned run from `pos` to an event reads
+      `stripped[map(pos):map(end)]`;
+    - the cost of reading text aligned: `_char_penalty` of each character, annotations free, plus
+      COST_LONE_LATIN per character of a lone Latin run; kept sparse (`cost_at`, positions in
+      order, and `cost_sum`, the running sum), since most characters of news text cost 0.
+    """
+
+    __slots__ = ("text", "annotated", "events", "starts", "ends", "removed", "stripped", "cost_at", "cost_sum")
+
+    def __init__(self, text: str, annotated: dict[int, int]) -> None:
+        self.text = text
+        self.annotated = annotated
+        self.starts = starts = list(annotated)
+        self.ends = ends = list(annotated.values())
+        self.removed = removed = list(itertools.accumulate((b - a for a, b in annotated.items()), initial=0))
+        self.stripped = stripped = "".join([text[a:b] for a, b in zip([0, *ends], [*starts, len(text)], strict=False)])
+        # Positions in `stripped` → positions in `text`: add what was removed before them. Events
+        # and costly characters are found in `stripped` (annotations never hold either).
+        where = [a - removed[k] for k, a in enumerate(starts)]
+        self.events = [q + removed[bisect.bisect_right(where, q)] for q in _event_positions(stripped)]
+        costs: dict[int, int] = {}
+        if not stripped.isascii():
+            digits = _PENALTY_DIGITS
+            for m in _COSTLY.finditer(stripped):
+                q = m.start()
+                digit = digits.get(ord(m.group()))
+                costs[q + removed[bisect.bisect_right(where, q)]] = int(digit) if digit is not None else 4
+        for m in _LONE_LATIN.finditer(text):
+            for i in range(*m.span()):
+                costs[i] = costs.get(i, 0) + COST_LONE_LATIN
+        self.cost_at = sorted(costs)
+        self.cost_sum = list(itertools.accumulate((costs[i] for i in self.cost_at), initial=0))
+
+    def cost(self, pos: int, end: int) -> int:
+        """What reading text[pos:end] aligned costs."""
+        at = self.cost_at
+        if not at:
+            return 0
+        total = self.cost_sum
+        return total[bisect.bisect_left(at, end)] - total[bisect.bisect_left(at, pos)]
+
+    def run(self, pos: int, end: int) -> str:
+        """text[pos:end] without the annotations that start inside it (`end` is not inside one)."""
+        starts, removed = self.starts, self.removed
+        k = bisect.bisect_left(starts, pos)
+        head, start = "", pos
+        if k and self.ends[k - 1] > pos:  # pos is inside annotation k - 1: its rest is text here
+            start = self.ends[k - 1]
+            head = self.text[pos:start]
+        return head + self.stripped[start - removed[k] : end - removed[bisect.bisect_left(starts, end)]]
 
 
 def _pair_char(lead: int, trail: int) -> tuple[str, int]:
@@ -437,35 +514,26 @@ def _shifted_steps(text: str, pos: int, pending: int, tail: bytes | str) -> list
 
 
 def _aligned_steps(
-    text: str,
+    layout: _Layout,
     pos: int,
     tail: bytes | str,
     mirror: bool,
-    annotated: dict[int, int],
-    prefix: list[int],
 ) -> list[tuple[int, int, int | None, bytes | str, str, int]]:
     """Ways to read text from `pos` while the decoder is aligned (see `_shifted_steps`).
 
-    `annotated` maps the start of each annotation whose pinyin reads the character before it to
-    its end: an aligned run skips those in one step (the common case, kept fast). `prefix` holds
-    the running sum of what each character costs when read aligned (`_aligned_costs`)."""
-    pieces: list[str] = []
-    start = pos
-    while True:
-        m = _A_STATE_EVENT.search(text, start)
-        end = m.start() if m else len(text)
-        if m and end > pos and end in annotated:
-            pieces.append(text[start:end])
-            start = annotated[end]
-            continue
-        pieces.append(text[start:end])
-        break
-    if end > pos:
-        chunk = "".join(pieces)
+    An aligned run goes up to the next `(` or `?` that does not start an annotation whose pinyin
+    reads the character before it: those annotations are skipped in the same step (the common
+    case, kept fast). What the run costs comes from `layout` (`_Layout.cost`)."""
+    text = layout.text
+    char = text[pos]
+    if char != "(" and char != "?":
+        events = layout.events
+        i = bisect.bisect_right(events, pos)
+        end = events[i] if i < len(events) else len(text)
+        chunk = layout.run(pos, end)
         if not chunk:
             return [(end, 0, None, tail, "", 0)]
-        return [(end, prefix[end] - prefix[pos], None, chunk[-1], chunk, 0)]
-    char = text[pos]
+        return [(end, layout.cost(pos, end), None, chunk[-1], chunk, 0)]
     steps: list[tuple[int, int, int | None, bytes | str, str, int]] = []
     if mirror and char == "(":
         a = _ANNOTATION.match(text, pos)
@@ -486,14 +554,9 @@ def _aligned_steps(
     return [(pos + 1, 0, None, char, char, 0)]
 
 
-def _strip_annotations(text: str, annotated: dict[int, int], annotations: int, garbles: int) -> RepairReport:
+def _strip_annotations(layout: _Layout, annotations: int, garbles: int) -> RepairReport:
     """The fallback when the search is not worth it: remove the annotations, touch nothing else."""
-    kept, last = [], 0
-    for start, end in sorted(annotated.items()):
-        kept.append(text[last:start])
-        last = end
-    kept.append(text[last:])
-    return RepairReport("".join(kept), True, annotations, garbles, 0, skipped=True)
+    return RepairReport(layout.stripped, True, annotations, garbles, 0, skipped=True)
 
 
 def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int = 24) -> RepairReport:
@@ -514,10 +577,8 @@ def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int
     if events > MAX_EVENTS or events > MAX_EVENT_SHARE * len(text):
         # Damaged prose has a mark every ten characters at most (~9% on the benchmark set); far
         # denser text is junk, and the search would only cost time on it.
-        return _strip_annotations(text, annotated, annotations, garbles)
-    import heapq
-
-    prefix = _aligned_costs(text, annotated)
+        return _strip_annotations(_Layout(text, annotated), annotations, garbles)
+    layout = _Layout(text, annotated)
 
     # pos -> {(pending, tail): (score, node, lost)}; node = (piece, parent) linked list.
     frontier: dict[int, dict[tuple, tuple[int, tuple | None, int]]] = {0: {(None, b""): (0, None, 0)}}
@@ -527,7 +588,7 @@ def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int
     while queue:
         if budget < 0:
             # Pathological input (a shifted run that never realigns): give up the search.
-            return _strip_annotations(text, annotated, annotations, garbles)
+            return _strip_annotations(layout, annotations, garbles)
         pos = heapq.heappop(queue)
         states = frontier.pop(pos, None)
         if states is None or pos >= length:
@@ -539,7 +600,7 @@ def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int
             if score > best + 30:
                 continue
             if pending is None:
-                steps = _aligned_steps(text, pos, tail, mirror, annotated, prefix)
+                steps = _aligned_steps(layout, pos, tail, mirror)
             else:
                 steps = _shifted_steps(text, pos, pending, tail)
             budget -= len(steps)

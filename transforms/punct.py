@@ -16,7 +16,13 @@ _CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”‘’《》、。…—"
 _WIDE = MappingProxyType({",": "，", ":": "：", ";": "；", "!": "！", "?": "？"})
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000\u202f\u205f\ufeff]+")
 _URL = re.compile(r"(?:https?|ftp)://[^\s\u4e00-\u9fff，。]+|www\.[A-Za-z0-9.-]+[^\s\u4e00-\u9fff，。]*")
-_MARK = re.compile(rf"(?<=[{_CJK}])\s*([,:;!?])\s*|\s*([,:;!?])\s*(?=[{_CJK}])")
+# The rule `_widen_marks` applies, as one substitution (its specification): a mark with its
+# surrounding spaces, touching Chinese text on either side, → the full-width mark. The regex starts
+# with an assertion, so the engine tries it at every position; `_widen_marks` finds the marks
+# directly instead and uses the regex only for text holding U+3000 (a space that is also CJK).
+_MARK_RULE = re.compile(rf"(?<=[{_CJK}])\s*([,:;!?])\s*|\s*([,:;!?])\s*(?=[{_CJK}])")
+_MARK = re.compile(r"[,:;!?]")
+_CJK_OTHER = frozenset("“”‘’《》、。…—")
 _PAIR = re.compile(r"\(([^()\n]*)\)")
 _HAS_HAN = re.compile(r"[\u4e00-\u9fff]")
 _ASCII_MARK = re.compile(r"[,:;!?()]")
@@ -29,11 +35,37 @@ def normalize_space(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def _widen_marks(segment: str) -> str:
-    def wide(m: re.Match[str]) -> str:
-        return _WIDE[m.group(1) or m.group(2)]
+def _is_cjk(char: str) -> bool:
+    return (
+        "\u4e00" <= char <= "\u9fff" or "\u3000" <= char <= "\u303f" or "\uff00" <= char <= "\uffef"
+    ) or char in _CJK_OTHER
 
-    return _MARK.sub(wide, segment)
+
+def _widen_marks(segment: str) -> str:
+    """Each ASCII mark `,:;!?` with a Chinese character before its leading spaces or after its
+    trailing spaces becomes full width, those spaces dropped; left to right, a replaced mark's
+    trailing spaces are not another's leading spaces (the regex above, substitution semantics)."""
+    if "\u3000" in segment:  # normalize_space removed it; other callers get the rule itself
+        return _MARK_RULE.sub(lambda m: _WIDE[m.group(1) or m.group(2)], segment)
+    pieces: list[str] = []
+    last = 0  # end of the last replacement: text before it is settled
+    size = len(segment)
+    for m in _MARK.finditer(segment):
+        mark = m.start()
+        start = mark
+        while start > last and segment[start - 1].isspace():
+            start -= 1
+        end = mark + 1
+        while end < size and segment[end].isspace():
+            end += 1
+        if (start and _is_cjk(segment[start - 1])) or (end < size and _is_cjk(segment[end])):
+            pieces.append(segment[last:start])
+            pieces.append(_WIDE[m.group()])
+            last = end
+    if not pieces:
+        return segment
+    pieces.append(segment[last:])
+    return "".join(pieces)
 
 
 def _widen_pairs(segment: str) -> str:
