@@ -370,6 +370,7 @@ _ITEM_TAGS = frozenset(("div", "li", "article", "section", "table", "tbody", "tr
 _DIGITS = re.compile(r"\d+")
 # Six Han characters in a row (punctuation allowed between): a searchable piece of prose.
 _ANCHOR = re.compile(r"[\u4e00-\u9fff]{6}")
+_WORD = re.compile(r"[^\W\d_]")
 _HIDDEN = re.compile(r"display\s*:\s*none", re.I)
 # How much of the posts' own text the shared content block must hold.
 CONTENT_SHARE = 0.6
@@ -408,11 +409,12 @@ def _own_pieces(el: lxml_html.HtmlElement) -> list[str]:
     return [p for p in (norm_space(x) for x in pieces) if p]
 
 
-def _post_items(main: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
-    """The posts of the thread holding `main`: the nearest ancestor of `main` that repeats among
-    its siblings (same tag and class, digits masked), with a date or time in at least two and in
-    half of the repeats. Empty when `main` is not inside such a list."""
-    el = main
+def _post_groups(anchor: lxml_html.HtmlElement) -> list[list[lxml_html.HtmlElement]]:
+    """The lists of posts holding `anchor`, innermost first: each ancestor of `anchor` that
+    repeats among its siblings (same tag and class, digits masked), with a date or time in at
+    least two and in half of the repeats. Empty when `anchor` is not inside such a list."""
+    groups = []
+    el = anchor
     while el is not None and el.getparent() is not None and el.tag not in ("body", "html"):
         parent = el.getparent()
         if el.tag in _ITEM_TAGS:
@@ -421,19 +423,20 @@ def _post_items(main: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
             if len(items) >= 2:
                 timed = sum(1 for i in items if _has_time(i))
                 if timed >= 2 and timed * 2 >= len(items):
-                    return items
+                    groups.append(items)
         el = parent
-    return []
+    return groups
 
 
 def _content_blocks(
     items: list[lxml_html.HtmlElement], by_class: bool = True
-) -> list[list[lxml_html.HtmlElement]] | None:
+) -> tuple[list[list[lxml_html.HtmlElement]], set[str]] | None:
     """Per post, its content block: the deepest element path (relative to the post, by tag and
     class, or by tag alone when `by_class` is false) found once in each of at least half the posts
     that holds most of the posts' own text. Text nodes repeated across posts (author labels,
     `发表于 2024-4-11`, `回复`; digits masked) are template, link text (user names) is not
-    content and hidden pop-ups are not seen: none of them counts."""
+    content and hidden pop-ups are not seen: none of them counts. Returns the blocks and the
+    text nodes found in three or more posts."""
     seen: dict[str, int] = {}
     owned: list[list[tuple[lxml_html.HtmlElement, list[str]]]] = []
     for item in items:
@@ -506,7 +509,7 @@ def _content_blocks(
                 best = (pth, total)
     if best is None:
         return _content_blocks(items, by_class=False) if by_class else None
-    return [paths.get(best[0], []) for paths in per_item_paths]
+    return [paths.get(best[0], []) for paths in per_item_paths], {p for p, n in seen.items() if n >= 3}
 
 
 def text_anchor(root: lxml_html.HtmlElement, lines: list[str]) -> lxml_html.HtmlElement | None:
@@ -530,19 +533,27 @@ def text_anchor(root: lxml_html.HtmlElement, lines: list[str]) -> lxml_html.Html
 
 def thread_lines(root: lxml_html.HtmlElement, *anchors: lxml_html.HtmlElement | None) -> list[str]:
     """On a thread page (an anchor, e.g. the main text block, is inside one post of a repeated
-    list of dated posts), the text of every post's content block, in page order; else []."""
+    list of dated posts), the text of every post's content block, in page order; else [].
+    The outermost such list wins (comments with their nested replies); lines found in three or
+    more posts (names, places, counters) are left out."""
     tried: set[lxml_html.HtmlElement] = set()
     for anchor in anchors:
         if anchor is None or anchor in tried:
             continue
         tried.add(anchor)
-        items = _post_items(anchor)
-        blocks = _content_blocks(items) if items else None
-        if blocks:
+        for items in reversed(_post_groups(anchor)):
+            found = _content_blocks(items)
+            if not found:
+                continue
+            blocks, template = found
             lines: list[str] = []
             for els in blocks:
                 for el in els:
-                    lines.extend(block_lines(el))
+                    lines.extend(
+                        line
+                        for line in block_lines(el)
+                        if _WORD.search(line) and _DIGITS.sub("#", line) not in template
+                    )
             return lines
     return []
 
