@@ -1,8 +1,10 @@
 """The nightly DAG: crawl every outlet, then clean, dedupe and publish into the Parquet lake.
 
 Wiring only: each task calls a step function of `quxian.steps` (imported inside the task, so
-parsing this file costs no heavy import, network or database access). Each crawl is a Scrapy
-subprocess, one mapped task per outlet.
+parsing this file costs no heavy import, network or database access). The crawl is mapped over
+batches of outlets (`quxian.steps.crawl_batches`: one outlet per task for small runs, up to 16 for
+hundreds of outlets, `QUXIAN_CRAWL_BATCH` to choose): each task is one Scrapy subprocess with one
+crawler per outlet, and fails naming every outlet of its batch that failed.
 
 Which dates a run covers: the `date_from`/`date_to` params when given (backfills, manual
 reruns); otherwise the day before the run in Asia/Shanghai, from `logical_date`, or from
@@ -25,6 +27,12 @@ LAKE = paths().lake
 ARTICLES = Asset(name="quxian_articles", uri=f"file://{LAKE}/articles")
 ARTICLE_VERSIONS = Asset(name="quxian_article_versions", uri=f"file://{LAKE}/article_versions")
 QUARANTINE = Asset(name="quxian_quarantine", uri=f"file://{LAKE}/quarantine")
+# A crawl task's name in the grid: its outlet, or its batch's `first..last (count)`, as
+# quxian.steps.batch_label spells it.
+CRAWL_LABEL = (
+    "{% set b = task.op_kwargs['outlet_ids'] %}{{ b[0] }}"
+    "{% if b | length > 1 %}..{{ b[-1] }} ({{ b | length }}){% endif %}"
+)
 
 
 @dag(
@@ -64,19 +72,23 @@ def quxian_nightly():
         return plan_from_context(context).to_json()
 
     @task
-    def outlet_ids(plan: dict) -> list[str]:
-        return plan["outlets"]
+    def outlet_ids(plan: dict) -> list[list[str]]:
+        """The plan's outlets in crawl batches (one mapped crawl task each)."""
+        from quxian import steps
 
-    @task(
-        retries=2, retry_delay=timedelta(seconds=20), map_index_template="{{ task.op_kwargs['outlet_id'] }}"
-    )
-    def crawl(plan: dict, outlet_id: str) -> dict:
+        return steps.crawl_batches(steps.RunPlan.from_json(plan))
+
+    @task(retries=2, retry_delay=timedelta(seconds=20), map_index_template=CRAWL_LABEL)
+    def crawl(plan: dict, outlet_ids: list[str], **context) -> dict:
         from quxian import steps
         from quxian.cluster import outlet_lease
 
-        # Per-host politeness across workers: one crawl at a time per host, cluster-wide.
-        with outlet_lease(outlet_id, plan["polite"]):
-            return steps.crawl(steps.RunPlan.from_json(plan), outlet_id)
+        # Per-host politeness across workers: one crawl at a time per host of the batch,
+        # cluster-wide. A retry crawls again only the outlets that failed in the earlier try.
+        with outlet_lease(outlet_ids, plan["polite"]):
+            return steps.crawl_batch(
+                steps.RunPlan.from_json(plan), outlet_ids, resume=context["ti"].try_number > 1
+            )
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
     def clean(plan: dict) -> dict:
@@ -112,7 +124,7 @@ def quxian_nightly():
         return run_report(plan["run_key"])
 
     p = plan()
-    crawled = crawl.partial(plan=p).expand(outlet_id=outlet_ids(p))
+    crawled = crawl.partial(plan=p).expand(outlet_ids=outlet_ids(p))
     cleaned = clean(p)
     crawled >> cleaned
     published = publish(p)

@@ -7,7 +7,8 @@
 - `host_lease(hosts)`: per-host politeness across workers. Scrapy's per-domain delay holds inside
   one crawl; two mapped crawls on two workers whose outlets share a host (sxdsb and wzsb are both
   on dpaper.sxcm.net) would otherwise double the rate on it. The crawl task holds the leases of
-  its outlet's hosts, in sorted order (no deadlock), for the whole crawl.
+  the hosts of every outlet in its batch, in sorted order (no deadlock), for the whole crawl;
+  inside one batch, outlets sharing a host are crawled one after another (`quxian.steps`).
 - `task_policy(task)`: an Airflow cluster policy (installed through `airflow_local_settings.py`
   by the deployment, not by the DAG file) that puts every crawl into the `quxian_crawl` pool, so
   the operator bounds concurrent crawls cluster-wide with `airflow pools set`.
@@ -110,14 +111,17 @@ def host_lease(hosts: Iterable[str], *, wait: bool = True) -> Iterator[None]:
         yield
 
 
-def outlet_lease(outlet_id: str, polite: bool) -> AbstractContextManager:
-    """The leases a crawl of `outlet_id` must hold: its hosts' when the crawl is polite, none
-    when it is not (our own offline server needs no politeness)."""
+def outlet_lease(outlet_ids: str | Iterable[str], polite: bool) -> AbstractContextManager:
+    """The leases a crawl of one outlet or a batch of outlets must hold: every host of every
+    outlet when the crawl is polite, none when it is not (our own offline server needs no
+    politeness)."""
     if not polite:
         return ExitStack()
     from quxian.registry import load
 
-    return host_lease(load().outlet(outlet_id).hosts)
+    reg = load()
+    ids = [outlet_ids] if isinstance(outlet_ids, str) else list(outlet_ids)
+    return host_lease(h for o in ids for h in reg.outlet(o).hosts)
 
 
 def task_policy(task) -> None:  # noqa: ANN001 - Airflow passes its operator type

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import subprocess
 import sys
@@ -36,8 +37,11 @@ log = logging.getLogger("quxian.steps")
 
 DEFAULT_LOOKBACK_DAYS = 30
 DEFAULT_CRAWL_OVERLAP_DAYS = 1
-# A crawl subprocess that runs longer than this is killed and its outlet's task fails.
+# A crawl subprocess (one batch) that runs longer than this is killed and its outlets fail.
 CRAWL_TIMEOUT_S = 3 * 3600
+# Outlets per crawl task by default (auto_crawl_batch): one Scrapy process start-up per batch.
+CRAWL_BATCH_TARGET_TASKS = 32
+CRAWL_BATCH_MAX = 16
 
 
 class StepError(RuntimeError):
@@ -45,7 +49,15 @@ class StepError(RuntimeError):
 
 
 class CrawlFailed(StepError):
-    """A crawl fetched nothing usable (no items, or only errors)."""
+    """A crawl fetched nothing usable (no items, or only errors). For a batch: `failures` maps
+    each failed outlet to its message, `summaries` holds every outlet's summary."""
+
+    def __init__(
+        self, message: str, *, failures: dict[str, str] | None = None, summaries: dict | None = None
+    ):
+        super().__init__(message)
+        self.failures = failures or {}
+        self.summaries = summaries or {}
 
 
 @dataclass
@@ -60,6 +72,8 @@ class RunPlan:
     offline_url: str | None = None
     polite: bool = True
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
+    # Outlets per crawl task (one Scrapy process each); plans written before batches had 1.
+    crawl_batch: int = 1
 
     @property
     def run_dir(self) -> Path:
@@ -88,6 +102,7 @@ def plan_run(
     polite: bool | None = None,
     overlap_days: int = DEFAULT_CRAWL_OVERLAP_DAYS,
     lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+    crawl_batch: int | None = None,
 ) -> RunPlan:
     """Plan a run over the data dates [date_from, date_to].
 
@@ -95,6 +110,7 @@ def plan_run(
     date are still picked up; re-fetched pages replace themselves in the lake by id. Without
     explicit outlets, an offline run takes the outlets the offline sites serve, a live run every
     enabled outlet. Politeness defaults on for live hosts and off for our own offline server.
+    Outlets per crawl task: `crawl_batch`, else `QUXIAN_CRAWL_BATCH`, else `auto_crawl_batch`.
     """
     date_to = date_to or date_from
     if date_to < date_from:
@@ -108,6 +124,15 @@ def plan_run(
     else:
         chosen = reg.offline_outlets() if offline_url else reg.enabled_outlets()
     key = date_from.isoformat() if date_from == date_to else f"{date_from.isoformat()}_{date_to.isoformat()}"
+    if crawl_batch is None and os.environ.get("QUXIAN_CRAWL_BATCH"):
+        try:
+            crawl_batch = int(os.environ["QUXIAN_CRAWL_BATCH"])
+        except ValueError:
+            raise StepError(
+                f"QUXIAN_CRAWL_BATCH must be a whole number, got {os.environ['QUXIAN_CRAWL_BATCH']!r}"
+            ) from None
+    if crawl_batch is not None and crawl_batch < 1:
+        raise StepError(f"crawl batch must be at least 1 outlet, got {crawl_batch}")
     return RunPlan(
         run_key=key,
         date_from=date_from,
@@ -117,6 +142,7 @@ def plan_run(
         offline_url=offline_url,
         polite=(offline_url is None) if polite is None else polite,
         lookback_days=lookback_days,
+        crawl_batch=crawl_batch or auto_crawl_batch(len(chosen)),
     )
 
 
@@ -127,70 +153,222 @@ def _crawl_dir(run_dir: Path, outlet_id: str) -> Path:
     return run_dir / "crawl" / outlet_id
 
 
-def crawl(plan: RunPlan, outlet_id: str) -> dict:
-    """Crawl one outlet for the plan's window in a Scrapy subprocess (Twisted's reactor cannot
-    be restarted inside one process, and Airflow's `dags test` runs every task in one).
+def auto_crawl_batch(n_outlets: int) -> int:
+    """Outlets per crawl task when neither the caller nor QUXIAN_CRAWL_BATCH says: about
+    CRAWL_BATCH_TARGET_TASKS tasks, at most CRAWL_BATCH_MAX outlets each. A small run (the
+    8-outlet demo) keeps one outlet per task; 100 outlets get 4 per task, 400 get 13."""
+    return max(1, min(CRAWL_BATCH_MAX, math.ceil(n_outlets / CRAWL_BATCH_TARGET_TASKS)))
 
-    Returns the crawl summary. Raises CrawlFailed when Scrapy exits non-zero, writes no stats, or
-    yields no item; the message names the outlet and the first failing URL.
+
+def _host_groups(outlet_ids: Iterable[str]) -> list[list[str]]:
+    """The outlets in order, those sharing a host (directly or through others) in one group."""
+    reg = load_registry()
+    ids = list(dict.fromkeys(outlet_ids))
+    parent = {o: o for o in ids}
+
+    def root(o: str) -> str:
+        while parent[o] != o:
+            parent[o] = parent[parent[o]]
+            o = parent[o]
+        return o
+
+    first_with: dict[str, str] = {}
+    for o in ids:
+        for host in reg.outlet(o).hosts:
+            if host in first_with:
+                parent[root(o)] = root(first_with[host])
+            else:
+                first_with[host] = o
+    groups: dict[str, list[str]] = {}
+    for o in ids:
+        groups.setdefault(root(o), []).append(o)
+    return list(groups.values())
+
+
+def crawl_batches(plan: RunPlan) -> list[list[str]]:
+    """The plan's outlets cut into crawl batches of about `plan.crawl_batch` outlets, in plan
+    order. Outlets that share a host always land in one batch (where `crawl_batch` runs them one
+    after another), so no lease of one batch ever waits for another batch to finish."""
+    size = max(1, plan.crawl_batch)
+    batches: list[list[str]] = []
+    current: list[str] = []
+    for group in _host_groups(plan.outlets):
+        if current and len(current) + len(group) > size:
+            batches.append(current)
+            current = []
+        current.extend(group)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def batch_label(outlet_ids: list[str]) -> str:
+    """How a batch is named in task lists and file names: `ccrb`, or `s0001_rm..s0013_rm (13)`."""
+    if len(outlet_ids) == 1:
+        return outlet_ids[0]
+    return f"{outlet_ids[0]}..{outlet_ids[-1]} ({len(outlet_ids)})"
+
+
+def crawl(plan: RunPlan, outlet_id: str) -> dict:
+    """Crawl one outlet: a batch of one (`crawl_batch`). Returns its crawl summary; raises
+    CrawlFailed naming the outlet and its first failing URL."""
+    return crawl_batch(plan, [outlet_id])[outlet_id]
+
+
+def crawl_batch(plan: RunPlan, outlet_ids: list[str], *, resume: bool = False) -> dict[str, dict]:
+    """Crawl the outlets for the plan's window in one Scrapy subprocess (`spiders.batch`: one
+    crawler per outlet, each with its own politeness, stats, WARC and feed; outlets sharing a host
+    one after another). A subprocess, because Twisted's reactor cannot be restarted inside one
+    process, and Airflow's `dags test` runs every task in one.
+
+    Writes `<run_dir>/crawl/<outlet>/{items.jsonl, stats.json, crawl.log, summary.json}` for every
+    outlet (a failed one's summary says `failed`), then returns the summaries by outlet, or raises
+    CrawlFailed naming every failed outlet (no stats, a crash, zero items) with its first failing
+    URL; `CrawlFailed.summaries` still holds them all. With `resume` (a retry of the same task),
+    outlets whose summary of the earlier attempt is a success are not crawled again.
     """
-    outlet = load_registry().outlet(outlet_id)
-    out = _crawl_dir(plan.run_dir, outlet_id)
-    out.mkdir(parents=True, exist_ok=True)
-    items, stats_file, log_file = out / "items.jsonl", out / "stats.json", out / "crawl.log"
-    for f in (items, stats_file):
-        f.unlink(missing_ok=True)
+    reg = load_registry()
+    outlets = [reg.outlet(o) for o in dict.fromkeys(outlet_ids)]
     raw = config.raw_uri()
     # A remote archive is written locally first, then uploaded when the crawl is done.
-    warc_dir = (lakefs.local_path(raw) if lakefs.is_local_uri(raw) else config.paths().raw) / outlet_id
-    warc_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        sys.executable, "-m", "scrapy", "crawl", outlet.platform,
-        "-a", f"outlet={outlet_id}",
-        "-a", f"date_from={plan.crawl_from.isoformat()}",
-        "-a", f"date_to={plan.date_to.isoformat()}",
-        "-O", f"{items}:jsonlines",
-        "-s", f"QUXIAN_STATS_FILE={stats_file}",
-        "-s", f"QUXIAN_WARC_DIR={warc_dir}",
-        "-s", f"QUXIAN_POLITE={1 if plan.polite else 0}",
-        "-s", f"LOG_FILE={log_file}",
-    ]  # fmt: skip
+    raw_root = lakefs.local_path(raw) if lakefs.is_local_uri(raw) else config.paths().raw
+    summaries: dict[str, dict] = {}
+    todo: list[Outlet] = []
+    for outlet in outlets:
+        out = _crawl_dir(plan.run_dir, outlet.id)
+        if resume and (done := _read_summary(out / "summary.json")) and not done.get("failed"):
+            summaries[outlet.id] = done
+            continue
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("items.jsonl", "stats.json", "summary.json"):
+            (out / name).unlink(missing_ok=True)
+        (raw_root / outlet.id).mkdir(parents=True, exist_ok=True)
+        todo.append(outlet)
+    failures: dict[str, str] = {}
+    if todo:
+        ran = _run_batch(plan, todo, raw_root)
+        for outlet in todo:
+            out = _crawl_dir(plan.run_dir, outlet.id)
+            summary, failure = _batch_outcome(plan, outlet, out, ran)
+            (out / "summary.json").write_text(
+                json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8"
+            )
+            summaries[outlet.id] = summary
+            if failure:
+                failures[outlet.id] = failure
+            elif not lakefs.is_local_uri(raw):
+                lakefs.upload_tree(raw_root / outlet.id, raw, prefix=outlet.id)
+    ordered = {o.id: summaries[o.id] for o in outlets}
+    if failures:
+        raise CrawlFailed("; ".join(failures.values()), failures=failures, summaries=ordered)
+    return ordered
+
+
+@dataclass
+class _BatchRun:
+    """What the batch subprocess left: per-outlet results, the process's fate, its wall time."""
+
+    outlets: int
+    results: dict[str, dict]
+    crash: str | None
+    elapsed_s: float
+    log: Path
+
+
+def _run_batch(plan: RunPlan, outlets: list[Outlet], raw_root: Path) -> _BatchRun:
+    ids = [o.id for o in outlets]
+    folder = plan.run_dir / "crawl-batches"
+    folder.mkdir(parents=True, exist_ok=True)
+    key = ids[0] if len(ids) == 1 else f"{ids[0]}..{ids[-1]}"
+    spec_file, result_file, log = folder / f"{key}.json", folder / f"{key}.result.json", folder / f"{key}.log"
+    result_file.unlink(missing_ok=True)
+    platform = {o.id: o.platform for o in outlets}
+
+    def lane_entry(oid: str) -> dict:
+        out = _crawl_dir(plan.run_dir, oid)
+        return {
+            "outlet": oid,
+            "platform": platform[oid],
+            "date_from": plan.crawl_from.isoformat(),
+            "date_to": plan.date_to.isoformat(),
+            "items": str(out / "items.jsonl"),
+            "stats": str(out / "stats.json"),
+            "warc_dir": str(raw_root / oid),
+            "log": str(out / "crawl.log"),
+        }
+
+    # Outlets sharing a host form one lane: crawled one after another, never two at once.
+    lanes = [[lane_entry(oid) for oid in group] for group in _host_groups(ids)]
+    spec = {"polite": plan.polite, "log_file": str(log), "result_file": str(result_file), "lanes": lanes}
+    spec_file.write_text(json.dumps(spec, ensure_ascii=False, indent=1), encoding="utf-8")
     env = dict(os.environ)
     env.pop("QUXIAN_OFFLINE_URL", None)
     if plan.offline_url:
         env["QUXIAN_OFFLINE_URL"] = plan.offline_url
+    crash = None
     started = time.monotonic()
     try:
         proc = subprocess.run(
-            cmd, cwd=config.CHECKOUT, env=env, capture_output=True, text=True, timeout=CRAWL_TIMEOUT_S
-        )
-    except subprocess.TimeoutExpired as e:
-        raise CrawlFailed(
-            f"outlet {outlet_id}: crawl killed after {CRAWL_TIMEOUT_S} s (log: {log_file})"
-        ) from e
+            [sys.executable, "-m", "spiders.batch", str(spec_file)],
+            cwd=config.CHECKOUT, env=env, capture_output=True, text=True, timeout=CRAWL_TIMEOUT_S,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            tail = (proc.stderr or "").strip().splitlines()[-5:]
+            crash = f"scrapy exited {proc.returncode}: {' | '.join(tail)}"
+    except subprocess.TimeoutExpired:
+        crash = f"crawl killed after {CRAWL_TIMEOUT_S} s"
     elapsed = time.monotonic() - started
-    if proc.returncode != 0:
-        tail = (proc.stderr or "").strip().splitlines()[-5:]
-        raise CrawlFailed(
-            f"outlet {outlet_id}: scrapy exited {proc.returncode}: {' | '.join(tail)} (log: {log_file})"
-        )
-    if not stats_file.exists():
-        raise CrawlFailed(f"outlet {outlet_id}: the crawl wrote no stats file {stats_file} (log: {log_file})")
-    stats = json.loads(stats_file.read_text(encoding="utf-8"))
-    summary = _crawl_summary(outlet, stats, items, elapsed)
-    # summarize() reads this file: a crawl that fetched nothing must show there as failed.
-    summary["failed"] = summary["items"] == 0
-    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
-    if summary["items"] == 0:
+    results = _read_summary(result_file) or {}
+    return _BatchRun(len(ids), results, crash, round(elapsed, 2), log)
+
+
+def _batch_outcome(plan: RunPlan, outlet: Outlet, out: Path, ran: _BatchRun) -> tuple[dict, str | None]:
+    """One outlet's summary after its batch, and why it failed (None when it did not)."""
+    items, stats_file, log_file = out / "items.jsonl", out / "stats.json", out / "crawl.log"
+    result = ran.results.get(outlet.id, {})
+    # The process this outlet shared: how many outlets, its wall time (start-up included), its log.
+    batch = {"outlets": ran.outlets, "elapsed_s": ran.elapsed_s, "log": str(ran.log)}
+    if result.get("finished") and stats_file.exists():
+        stats = json.loads(stats_file.read_text(encoding="utf-8"))
+        summary = _crawl_summary(outlet, stats, items, float(stats.get("elapsed_seconds") or 0.0))
+        # summarize() reads this file: a crawl that fetched nothing must show there as failed.
+        summary["failed"] = summary["items"] == 0
+        summary["batch"] = batch
+        if not summary["failed"]:
+            return summary, None
         first = summary["errors"][0] if summary["errors"] else {}
         where = f"; first error: {first.get('url')} {first.get('reason')}" if first else ""
-        raise CrawlFailed(
-            f"outlet {outlet_id} ({outlet.name}): no article fetched for {plan.crawl_from}..{plan.date_to} "
+        return summary, (
+            f"outlet {outlet.id} ({outlet.name}): no article fetched for {plan.crawl_from}..{plan.date_to} "
             f"from {', '.join(outlet.start_urls_for(plan.date_to))}; responses {summary['responses']}{where}"
         )
-    if not lakefs.is_local_uri(raw):
-        lakefs.upload_tree(warc_dir, raw, prefix=outlet_id)
-    return summary
+    if result.get("error"):
+        reason = f"the crawl did not run: {result['error']}"
+    elif ran.crash:
+        reason = ran.crash
+    else:
+        reason = f"the crawl wrote no stats file {stats_file}"
+    summary = {
+        "outlet": outlet.id,
+        "outlet_name": outlet.name,
+        "district": outlet.district,
+        "items": 0,
+        "responses": {},
+        "pages": 0,
+        "errors": [],
+        "failed": True,
+        "error": reason,
+        "elapsed_s": None,
+        "batch": batch,
+    }
+    return summary, f"outlet {outlet.id}: {reason} (log: {log_file})"
+
+
+def _read_summary(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _crawl_summary(outlet: Outlet, stats: dict, items: Path, elapsed: float) -> dict:
@@ -652,24 +830,30 @@ def run(plan: RunPlan, *, progress=None, jobs: int = 4) -> dict:
 
 
 def _run_locked(plan: RunPlan, *, progress=None, jobs: int = 4) -> dict:
-    """All steps in order without Airflow (the `quxian run` command). Crawls run `jobs` at a
-    time (each is its own subprocess, like the DAG's mapped tasks); a failed crawl is reported
-    and the other outlets go on, as in the DAG."""
+    """All steps in order without Airflow (the `quxian run` command). Crawl batches
+    (`crawl_batches`) run `jobs` at a time, each its own subprocess like the DAG's mapped tasks;
+    a failed outlet is reported and the other outlets go on, as in the DAG."""
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     say = progress or (lambda msg: None)
     total = len(plan.outlets)
+    n = 0
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(crawl, plan, outlet_id): outlet_id for outlet_id in plan.outlets}
-        for n, fut in enumerate(as_completed(futures), 1):
-            outlet_id = futures[fut]
+        futures = {pool.submit(crawl_batch, plan, batch): batch for batch in crawl_batches(plan)}
+        for fut in as_completed(futures):
             try:
-                res = fut.result()
-                say(
-                    f"[{n}/{total}] {outlet_id}: {res['pages']} pages, {res['items']} articles in {res['elapsed_s']} s"
-                )
+                summaries, failures = fut.result(), {}
             except CrawlFailed as e:
-                say(f"[{n}/{total}] {outlet_id}: FAILED: {e}")
+                summaries, failures = e.summaries, e.failures
+            for outlet_id in futures[fut]:
+                n += 1
+                res = summaries.get(outlet_id, {})
+                if outlet_id in failures:
+                    say(f"[{n}/{total}] {outlet_id}: FAILED: {failures[outlet_id]}")
+                else:
+                    say(
+                        f"[{n}/{total}] {outlet_id}: {res['pages']} pages, {res['items']} articles in {res['elapsed_s']} s"
+                    )
     say(f"clean: {clean_pages(plan)}")
     say(f"dedupe: {dedupe(plan)}")
     say(f"publish: {publish(plan)}")
@@ -684,8 +868,12 @@ __all__ = [
     "CrawlFailed",
     "RunPlan",
     "StepError",
+    "auto_crawl_batch",
+    "batch_label",
     "clean_pages",
     "crawl",
+    "crawl_batch",
+    "crawl_batches",
     "dedupe",
     "format_summary",
     "plan_run",

@@ -11,12 +11,19 @@ status, `error_counts` by kind, `errors` = per-URL failures (url, kind, reason, 
 warc_file, warc_offset; capped at 200), URLs skipped by rule and not errors (`robots_forbidden`,
 `offsite_skipped` = pages that redirected off the outlet's domains, `missing_editions`), finish
 reason, elapsed time and pages/second. Scrapy exits 0 even when every request failed, so callers decide from this file.
+
+`OutletLog` writes `QUXIAN_LOG_FILE`: the log records of this crawler's spider only. A batch of
+outlets in one process (`spiders.batch`) shares one `LOG_FILE`; this gives each outlet its own.
+
+All three read their target from the crawler's own settings, so several crawlers in one process
+(one per outlet) each write their own files.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -272,3 +279,57 @@ class CrawlReport:
         tmp = self.target.with_name(self.target.name + ".tmp")
         tmp.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
         tmp.replace(self.target)
+
+
+class _SpiderFilter(logging.Filter):
+    """Passes the records Scrapy and the spider tag with this spider (`extra={"spider": …}`)."""
+
+    def __init__(self, spider: Spider):
+        super().__init__()
+        self.spider = spider
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "spider", None) is self.spider
+
+
+class OutletLog:
+    """A log file per outlet when several crawlers share one process (see the module doc)."""
+
+    def __init__(self, crawler: Crawler, target: Path):
+        self.crawler = crawler
+        self.target = target
+        self.handler: logging.Handler | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> OutletLog:
+        from scrapy.exceptions import NotConfigured
+
+        target = crawler.settings.get("QUXIAN_LOG_FILE")
+        if not target:
+            raise NotConfigured("QUXIAN_LOG_FILE is not set: the process log (LOG_FILE) is the only log")
+        ext = cls(crawler, Path(target))
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
+        return ext
+
+    def spider_opened(self, spider: Spider) -> None:
+        settings = self.crawler.settings
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(self.target, mode="w", encoding=settings.get("LOG_ENCODING") or "utf-8")
+        handler.setFormatter(logging.Formatter(settings.get("LOG_FORMAT"), settings.get("LOG_DATEFORMAT")))
+        handler.setLevel(settings.get("LOG_LEVEL") or logging.DEBUG)
+        handler.addFilter(_SpiderFilter(spider))
+        shared = settings.get("LOG_FILE")
+        if shared and os.path.abspath(shared) != os.path.abspath(self.target):
+            handler.stream.write(
+                f"# outlet {getattr(spider, 'outlet_id', spider.name)}; the whole process log: {shared}\n"
+            )
+        logging.root.addHandler(handler)
+        self.handler = handler
+
+    def engine_stopped(self) -> None:
+        # After spider_closed, so "Spider closed (finished)" and the stats dump are in the file.
+        if self.handler is not None:
+            logging.root.removeHandler(self.handler)
+            self.handler.close()
+            self.handler = None

@@ -32,9 +32,11 @@ QUXIAN_RETRY_BACKOFF_BASE = 2.0
 QUXIAN_RETRY_BACKOFF_MAX = 60.0
 
 QUXIAN_POLITE = True
-# Set by the command/DAG: where the WARC archive and the stats file go.
+# Set per outlet by the crawl step (spiders.batch): where the WARC archive, the stats file and the
+# outlet's own log go.
 QUXIAN_WARC_DIR = None
 QUXIAN_STATS_FILE = None
+QUXIAN_LOG_FILE = None
 # When set (or env QUXIAN_OFFLINE_URL), registry hosts are fetched from the offline sites server.
 QUXIAN_OFFLINE_URL = None
 
@@ -54,6 +56,8 @@ DOWNLOAD_HANDLERS = {
 EXTENSIONS = {
     "spiders.extensions.WarcArchive": 500,
     "spiders.extensions.CrawlReport": 510,
+    # Per-outlet log file when several outlets share one process (spiders.batch).
+    "spiders.extensions.OutletLog": 520,
 }
 
 # No control servers inside a crawl: neither the telnet console nor Scrapy 2.19's remote-control

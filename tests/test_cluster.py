@@ -117,6 +117,22 @@ def test_outlets_sharing_a_host_share_its_lease(tmp_path: Path, monkeypatch: pyt
         holder.wait()
 
 
+def test_a_polite_batch_leases_every_host_of_the_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("QUXIAN_LOCK_DIR", str(tmp_path))
+    monkeypatch.delenv("QUXIAN_LOCK_URL", raising=False)
+    holder = _hold(dict(os.environ), "with cluster.outlet_lease(['xinyubao', 'sxdsb'], True):")
+    try:
+        for host in ("xyb.txdzw.com", "dpaper.sxcm.net"):
+            with pytest.raises(cluster.LockBusy):
+                with cluster.host_lease([host], wait=False):
+                    pass
+        with cluster.host_lease(["epaper.ccs.cn"], wait=False):  # not in the batch
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_redis_lock_is_cluster_wide_and_expires(redis_url: str, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("QUXIAN_LOCK_URL", redis_url)
     holder = _hold(dict(os.environ), "with cluster.named_lock('lake:s3://b/lake', ttl=8):")
