@@ -509,7 +509,17 @@ def _content_blocks(
                 best = (pth, total)
     if best is None:
         return _content_blocks(items, by_class=False) if by_class else None
-    return [paths.get(best[0], []) for paths in per_item_paths], {p for p, n in seen.items() if n >= 3}
+    blocks = []
+    for paths in per_item_paths:
+        els = paths.get(best[0])
+        if els is None and by_class:
+            # A post whose containers carry other classes (`Post--edited`): the same path by
+            # tags alone, when it is unique in that post.
+            tags = tuple(tag for tag, _ in best[0])
+            loose = [e for pth, found in paths.items() if tuple(t for t, _ in pth) == tags for e in found]
+            els = loose if len(loose) == 1 else []
+        blocks.append(els or [])
+    return blocks, {p for p, n in seen.items() if n >= 3}
 
 
 def text_anchor(root: lxml_html.HtmlElement, lines: list[str]) -> lxml_html.HtmlElement | None:
