@@ -300,6 +300,22 @@ def _penalty_table() -> dict[int, str]:
 _PENALTY_DIGITS = MappingProxyType(_penalty_table())
 
 
+def _pair_table() -> dict[int, tuple[str, int]]:
+    """(lead << 8) | trail → (character, `_char_penalty`) for every valid GBK pair."""
+    table: dict[int, tuple[str, int]] = {}
+    for lead in range(0x81, 0xFF):
+        for trail in (*range(0x40, 0x7F), *range(0x80, 0xFF)):
+            try:
+                char = bytes((lead, trail)).decode("gbk")
+            except UnicodeDecodeError:
+                continue
+            table[(lead << 8) | trail] = (char, int(_PENALTY_DIGITS[ord(char)]))
+    return table
+
+
+_PAIRS = MappingProxyType(_pair_table())
+
+
 # One or two Latin letters or symbols between non-ASCII characters of the damaged text: in a
 # shifted run they are trail bytes 0x40–0x7E (or full-width forms); left in the output as ASCII
 # they are rare in real Chinese text, so a reading that keeps them pays for each. The pattern is
@@ -392,6 +408,9 @@ class _Layout:
 
 def _pair_char(lead: int, trail: int) -> tuple[str, int]:
     """Decode one original GBK pair and score it; an invalid pair is heavily penalised."""
+    found = _PAIRS.get((lead << 8) | trail) if 0 <= lead < 256 and 0 <= trail < 256 else None
+    if found is not None:
+        return found
     try:
         char = bytes((lead, trail)).decode("gbk")
     except UnicodeDecodeError:
@@ -446,33 +465,29 @@ _UNKNOWN = -1
 _Hyp = tuple[int, "int | None", "bytes | str", "tuple | None", int]
 
 
-def _shifted_steps(text: str, pos: int, pending: int, tail: bytes | str) -> list[tuple[int, int, int | None, bytes | str, str, int]]:
+def _shifted_steps(
+    text: str, pos: int, pending: int, tail: bytes | str
+) -> list[tuple[int, int, int | None, bytes | str, str, int]]:
     """Ways to read the token at `pos` while the decoder is one byte off.
 
-    Returns (next_pos, penalty, next_pending, next_tail, emitted_text, lost).
+    Returns (next_pos, penalty, next_pending, next_tail, emitted_text, lost). A decoder pair
+    (first, second) read here is the trail byte of the pending character and the lead byte of the
+    next one: it decodes `(pending, first)` and leaves `second` pending (`tail` = the pair).
     """
-    steps: list[tuple[int, int, int | None, bytes | str, str, int]] = []
     char = text[pos]
-
-    def emit_pair(first: int, second: int, consumed: int, extra: int = 0) -> None:
-        # The decoder's pair (first, second) = trail of the pending char + lead of the next one.
-        if pending == _UNKNOWN:
-            steps.append((pos + consumed, COST_LOST_CHAR + extra, second, bytes((first, second)), LOST, 1))
-            return
-        original, penalty = _pair_char(pending, first)
-        steps.append((pos + consumed, penalty + extra, second, bytes((first, second)), original, 0))
-
     if char == "(":
         m = _ANNOTATION.match(text, pos)
         needle = _needle_char(tail)
         if m and needle and m.group(1) in _readings_fast(needle):
             return [(m.end(), 0, pending, tail, "", 0)]
+    steps: list[tuple[int, int, int | None, bytes | str, str, int]] = []
+    unknown = pending == _UNKNOWN
     if char == "?":
         m = _GARBLE.match(text, pos)
         if m and m.group(1) in _SYLLABLES:
             # An aligned annotation inside a shifted run: the '?' is (lost trail, '('); the lost
             # trail completes the pending character, which must have the annotation's reading.
-            if pending == _UNKNOWN:
+            if unknown:
                 steps.append((m.end(), COST_LOST_CHAR, None, b"", LOST, 1))
             else:
                 for trail in _SECOND_BYTES.get((pending, m.group(1)), ()):
@@ -482,7 +497,7 @@ def _shifted_steps(text: str, pos: int, pending: int, tail: bytes | str) -> list
         # break, a digit) and the text realigned after it; or a lone 0x80 realigned it.
         steps.append((pos + 1, COST_LOST_PAIR, _UNKNOWN, b"", LOST, 1))
         steps.append((pos + 1, COST_LOST_PAIR, None, b"", LOST, 1))
-        if pending != _UNKNOWN:
+        if not unknown:
             original, penalty = _pair_char(pending, 0x80)
             if penalty < 20:
                 steps.append((pos + 1, penalty + COST_COINCIDENCE, None, bytes((pending, 0x80)), original, 0))
@@ -490,7 +505,7 @@ def _shifted_steps(text: str, pos: int, pending: int, tail: bytes | str) -> list
         code = ord(char)
         if 0x40 <= code <= 0x7E:
             # A trail byte below 0x80 read on its own: the run realigns here.
-            if pending == _UNKNOWN:
+            if unknown:
                 steps.append((pos + 1, COST_LOST_CHAR, None, b"", LOST, 1))
             else:
                 original, penalty = _pair_char(pending, code)
@@ -501,16 +516,32 @@ def _shifted_steps(text: str, pos: int, pending: int, tail: bytes | str) -> list
         except UnicodeEncodeError:
             encoded = b""
         if len(encoded) == 2:
-            emit_pair(encoded[0], encoded[1], 1)
+            if unknown:
+                steps.append((pos + 1, COST_LOST_CHAR, encoded[1], encoded, LOST, 1))
+            else:
+                original, penalty = _pair_char(pending, encoded[0])
+                steps.append((pos + 1, penalty, encoded[1], encoded, original, 0))
     # A full-width form (NFKC made it ASCII) needs the pending char's trail to be its lead byte:
     # a coincidence, so it costs more than an ordinary reading.
-    for pair in _NFKC_INVERSE.get(char, ()):
-        emit_pair(pair[0], pair[1], 1, COST_COINCIDENCE)
-    for key in _MULTI_NFKC.get(char, ()):
-        if text.startswith(key, pos):
-            for pair in _NFKC_INVERSE[key]:
-                emit_pair(pair[0], pair[1], len(key), COST_COINCIDENCE)
+    pairs = _NFKC_INVERSE.get(char)
+    if pairs:
+        for pair in pairs:
+            steps.append(_coincidence(pending, pair, pos + 1))
+    more = _MULTI_NFKC.get(char)
+    if more:
+        for key in more:
+            if text.startswith(key, pos):
+                for pair in _NFKC_INVERSE[key]:
+                    steps.append(_coincidence(pending, pair, pos + len(key)))
     return steps
+
+
+def _coincidence(pending: int, pair: bytes, next_pos: int) -> tuple[int, int, int | None, bytes | str, str, int]:
+    """Reading a full-width pair (NFKC made it ASCII) as the decoder's (first, second) pair."""
+    if pending == _UNKNOWN:
+        return (next_pos, COST_LOST_CHAR + COST_COINCIDENCE, pair[1], pair, LOST, 1)
+    original, penalty = _pair_char(pending, pair[0])
+    return (next_pos, penalty + COST_COINCIDENCE, pair[1], pair, original, 0)
 
 
 def _aligned_steps(
@@ -585,19 +616,18 @@ def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int
     queue = [0]
     length = len(text)
     budget = SEARCH_BUDGET + SEARCH_BUDGET_PER_CHAR * length  # float: fine for a countdown
+    heappop, heappush = heapq.heappop, heapq.heappush
     while queue:
         if budget < 0:
             # Pathological input (a shifted run that never realigns): give up the search.
             return _strip_annotations(layout, annotations, garbles)
-        pos = heapq.heappop(queue)
-        states = frontier.pop(pos, None)
-        if states is None or pos >= length:
-            if states is not None:
-                frontier[pos] = states
-            continue
-        best = min(score for score, _, _ in states.values())
+        pos = heappop(queue)
+        if pos >= length:
+            continue  # the final states stay in the frontier
+        states = frontier.pop(pos)
+        limit = min([value[0] for value in states.values()]) + 30 if len(states) > 1 else None
         for (pending, tail), (score, node, lost) in states.items():
-            if score > best + 30:
+            if limit is not None and score > limit:
                 continue
             if pending is None:
                 steps = _aligned_steps(layout, pos, tail, mirror)
@@ -608,16 +638,20 @@ def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int
                 if next_pending is None and next_tail == b"":
                     next_tail = tail if isinstance(tail, str) else b""
                 key = (next_pending, next_tail)
+                new_score = score + penalty
                 bucket = frontier.get(next_pos)
                 if bucket is None:
                     bucket = frontier[next_pos] = {}
-                    heapq.heappush(queue, next_pos)
-                candidate = (score + penalty, (piece, node) if piece else node, lost + lost_here)
-                if key not in bucket or candidate[0] < bucket[key][0]:
-                    bucket[key] = candidate
+                    heappush(queue, next_pos)
+                    old = None
+                else:
+                    old = bucket.get(key)
+                if old is None or new_score < old[0]:
+                    bucket[key] = (new_score, (piece, node) if piece else node, lost + lost_here)
                     if len(bucket) > beam:
-                        worst = max(bucket, key=lambda k: bucket[k][0])
-                        del bucket[worst]
+                        # Drop the worst reading (the first of equal ones, in insertion order).
+                        scores = [value[0] for value in bucket.values()]
+                        del bucket[list(bucket)[scores.index(max(scores))]]
     final = frontier.get(length, {})
     if not final:
         return RepairReport(text, True, annotations, garbles, 0)
