@@ -300,9 +300,12 @@ def _penalty_table() -> dict[int, str]:
 _PENALTY_DIGITS = MappingProxyType(_penalty_table())
 
 
-def _pair_table() -> dict[int, tuple[str, int]]:
-    """(lead << 8) | trail → (character, `_char_penalty`) for every valid GBK pair."""
+def _pair_tables() -> tuple[dict[int, tuple[str, int]], dict[str, bytes]]:
+    """(lead << 8) | trail → (character, `_char_penalty`) for every valid GBK pair; and the GBK
+    bytes of every non-ASCII character GBK encodes in two bytes that a shifted run reads in one
+    simple way (no NFKC form of another character: `_shifted_steps` gives the one pair step)."""
     table: dict[int, tuple[str, int]] = {}
+    plain: dict[str, bytes] = {}
     for lead in range(0x81, 0xFF):
         for trail in (*range(0x40, 0x7F), *range(0x80, 0xFF)):
             try:
@@ -310,10 +313,17 @@ def _pair_table() -> dict[int, tuple[str, int]]:
             except UnicodeDecodeError:
                 continue
             table[(lead << 8) | trail] = (char, int(_PENALTY_DIGITS[ord(char)]))
-    return table
+            if char not in _NFKC_INVERSE and char not in _MULTI_NFKC and char not in "(?":
+                encoded = char.encode("gbk")
+                if len(encoded) == 2:
+                    plain[char] = encoded
+    return table, plain
 
 
-_PAIRS = MappingProxyType(_pair_table())
+_PAIR_TABLES = _pair_tables()
+_PAIRS = MappingProxyType(_PAIR_TABLES[0])
+_PLAIN_GBK = MappingProxyType(_PAIR_TABLES[1])
+_INVALID_PAIR = (LOST, 20)  # (LOST, penalty) of a pair the decoder finds invalid
 
 
 # One or two Latin letters or symbols between non-ASCII characters of the damaged text: in a
@@ -408,9 +418,11 @@ class _Layout:
 
 def _pair_char(lead: int, trail: int) -> tuple[str, int]:
     """Decode one original GBK pair and score it; an invalid pair is heavily penalised."""
-    found = _PAIRS.get((lead << 8) | trail) if 0 <= lead < 256 and 0 <= trail < 256 else None
-    if found is not None:
-        return found
+    if 0 <= trail < 256:
+        if 0x81 <= lead <= 0xFE:  # a lead byte: the pair is in the table or invalid
+            return _PAIRS.get((lead << 8) | trail, _INVALID_PAIR)
+        if 0 <= lead < 0x81 and trail >= 0x81:  # (byte, lone lead byte): never decodes
+            return _INVALID_PAIR
     try:
         char = bytes((lead, trail)).decode("gbk")
     except UnicodeDecodeError:
@@ -617,6 +629,7 @@ def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int
     length = len(text)
     budget = SEARCH_BUDGET + SEARCH_BUDGET_PER_CHAR * length  # float: fine for a countdown
     heappop, heappush = heapq.heappop, heapq.heappush
+    plain_gbk, pairs = _PLAIN_GBK.get, _PAIRS.get
     while queue:
         if budget < 0:
             # Pathological input (a shifted run that never realigns): give up the search.
@@ -625,33 +638,60 @@ def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int
         if pos >= length:
             continue  # the final states stay in the frontier
         states = frontier.pop(pos)
-        limit = min([value[0] for value in states.values()]) + 30 if len(states) > 1 else None
-        for (pending, tail), (score, node, lost) in states.items():
-            if limit is not None and score > limit:
-                continue
-            if pending is None:
-                steps = _aligned_steps(layout, pos, tail, mirror)
-            else:
-                steps = _shifted_steps(text, pos, pending, tail)
-            budget -= len(steps)
-            for next_pos, penalty, next_pending, next_tail, piece, lost_here in steps:
-                if next_pending is None and next_tail == b"":
-                    next_tail = tail if isinstance(tail, str) else b""
-                key = (next_pending, next_tail)
-                new_score = score + penalty
-                bucket = frontier.get(next_pos)
-                if bucket is None:
-                    bucket = frontier[next_pos] = {}
-                    heappush(queue, next_pos)
-                    old = None
+        while True:
+            # A lone reading with one way on, to a position nothing else can reach before the
+            # queue gets there, is followed at once (what popping it next would do, without the
+            # queue): the common case inside a shifted run.
+            chained = None
+            limit = min([value[0] for value in states.values()]) + 30 if len(states) > 1 else None
+            for (pending, tail), (score, node, lost) in states.items():
+                if limit is not None and score > limit:
+                    continue
+                if pending is None:
+                    steps = _aligned_steps(layout, pos, tail, mirror)
                 else:
-                    old = bucket.get(key)
-                if old is None or new_score < old[0]:
-                    bucket[key] = (new_score, (piece, node) if piece else node, lost + lost_here)
-                    if len(bucket) > beam:
-                        # Drop the worst reading (the first of equal ones, in insertion order).
-                        scores = [value[0] for value in bucket.values()]
-                        del bucket[list(bucket)[scores.index(max(scores))]]
+                    encoded = plain_gbk(text[pos]) if pending != _UNKNOWN else None
+                    if encoded is None:
+                        steps = _shifted_steps(text, pos, pending, tail)
+                    else:  # `_shifted_steps` of a plain character, inline (the common case)
+                        lead = encoded[0]
+                        if 0x81 <= pending <= 0xFE:
+                            original, penalty = pairs(pending << 8 | lead, _INVALID_PAIR)
+                        else:
+                            original, penalty = _pair_char(pending, lead)
+                        steps = [(pos + 1, penalty, encoded[1], encoded, original, 0)]
+                budget -= len(steps)
+                for next_pos, penalty, next_pending, next_tail, piece, lost_here in steps:
+                    if next_pending is None and next_tail == b"":
+                        next_tail = tail if isinstance(tail, str) else b""
+                    key = (next_pending, next_tail)
+                    new_score = score + penalty
+                    bucket = frontier.get(next_pos)
+                    if bucket is None:
+                        if (
+                            limit is None
+                            and len(steps) == 1
+                            and next_pos < length
+                            and (not queue or queue[0] > next_pos)
+                        ):
+                            chained = next_pos, {key: (new_score, (piece, node) if piece else node, lost + lost_here)}
+                            break
+                        bucket = frontier[next_pos] = {}
+                        heappush(queue, next_pos)
+                        old = None
+                    else:
+                        old = bucket.get(key)
+                    if old is None or new_score < old[0]:
+                        bucket[key] = (new_score, (piece, node) if piece else node, lost + lost_here)
+                        if len(bucket) > beam:
+                            # Drop the worst reading (the first of equal ones, in insertion order).
+                            scores = [value[0] for value in bucket.values()]
+                            del bucket[list(bucket)[scores.index(max(scores))]]
+            if chained is None:
+                break
+            if budget < 0:
+                return _strip_annotations(layout, annotations, garbles)
+            pos, states = chained
     final = frontier.get(length, {})
     if not final:
         return RepairReport(text, True, annotations, garbles, 0)
