@@ -57,6 +57,15 @@ def test_body_on_human_labelled_pages_not_below_baseline(results, baseline, metr
     assert got >= want - TOLERANCE, f"human-labelled body {metric} {got:.4f} < baseline {want:.4f}"
 
 
+def test_body_per_human_labelled_group_not_below_baseline(results, baseline):
+    """Articles and forum threads separately: a gain on one must not hide a loss on the other."""
+    groups = baseline.get("human_groups") or {}
+    assert groups, "baseline has no per-group figures: re-record it"
+    for group, want in groups.items():
+        got = results[group]["f1"]
+        assert got >= want["f1"] - TOLERANCE, f"{group} body F1 {got:.4f} < baseline {want['f1']:.4f}"
+
+
 @pytest.mark.parametrize("subset", ["dates-human", "dates-all"])
 def test_dates_not_below_baseline(results, baseline, subset):
     got, want = results[subset]["date"], baseline[subset]["date"]

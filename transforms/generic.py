@@ -362,7 +362,7 @@ def main_block_han(root: lxml_html.HtmlElement) -> int:
 # A date, a clock time after a day, or a relative time: what every post of a thread carries.
 _POST_TIME = re.compile(
     r"(?:19|20)\d{2}\s*[-/年.]\s*\d{1,2}\s*[-/月.]\s*\d{1,2}|\d{1,2}\s*[-/月]\s*\d{1,2}日?\s+\d{1,2}:\d{2}|"
-    r"\d+\s*(?:秒|分钟|小时|天|周|个月|年)前|昨天\s*\d{1,2}:\d{2}|前天|刚刚|"
+    r"\d+\s*(?:秒|分钟|小时|天|周|个?月|年)前|昨天\s*\d{1,2}:\d{2}|前天|刚刚|"
     r"\d+\s*(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\s+ago",
     re.I,
 )
