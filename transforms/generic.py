@@ -4,6 +4,9 @@ What the libraries lack for Chinese news pages is added around them, not instead
 - before: page chrome that trafilatura keeps on Chinese sites is pruned from a copy of the tree —
   share / print / 相关新闻 / comment / breadcrumb / copyright blocks, found by class and id tokens
   and by their heading text (`相关新闻`, `推荐阅读`, `分享到` …);
+- lists of other stories (linked headings with summaries) are pruned whatever their size;
+- on thread pages (the main text is one of several repeated, dated post containers) every post's
+  content block is read in order instead (`library="posts"`), see `thread_lines`;
 - after: info lines (`来源: … 发布时间: … 浏览次数:`) move into `source`, widget lines (`分享到`,
   `【打印】`, `【关闭窗口】`, `字号：大 中 小`) are dropped, and a related-list tail is cut.
 
