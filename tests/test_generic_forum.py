@@ -118,6 +118,23 @@ def test_news_page_keeps_dated_comments_out():
     assert "末班车" not in body and "网友甲" not in body
 
 
+def test_news_page_with_a_comment_longer_than_the_article_keeps_the_article():
+    # The longest text block is a comment: the comments are dated repeats, but trafilatura's
+    # article is not among them, so the page is not read as a thread.
+    long_comment = "我每天都坐这条线路上班，" + "早高峰车厢里挤得转不过身，站台也没有遮雨的地方，" * 8
+    comments = "".join(
+        f"""<div class="cmt-item"><a href="/u/{i}">网友{i}</a><span>2024-11-1{i} 10:0{i}</span>
+<p>{text}</p></div>"""
+        for i, text in enumerate([long_comment, "支持调整。", "希望延长末班车。"])
+    )
+    ex = extract(
+        _article_with(f'<div class="cmt-list">{comments}</div>'), "https://news.example.org/a/3.html"
+    )
+    assert ex.is_article and ex.extractor != "generic:posts"
+    body = "\n".join(ex.paragraphs)
+    assert "区交通局负责人表示" in body and "末班车" not in body
+
+
 def test_more_stories_list_is_dropped_however_long():
     summary = "这是一段很长的其他新闻摘要，" * 12
     items = "".join(
