@@ -67,6 +67,7 @@ _RESIDUE_TAIL = re.compile(r"(?:网站专栏|发言请遵守新闻跟帖服务�
 _PAGE_HEADER = re.compile(r"^[A-Z]?\d{1,2}\s*[:：]\s*\S{1,8}\s+总第\d+期\s*>?\s*(?P<date>\d{4}-\d{2}-\d{2})\s*编印$")
 _HEADER_SOURCE = re.compile(r"来源\s*[:：]\s*(?P<source>[^\s:：]{2,30}?)(?=\s|$|发布|浏览|阅读|作者|时间)")
 _HEADER_AUTHOR = re.compile(r"作者\s*[:：]\s*(?P<author>[^:：]*?)\s*(?=$|刊发|阅读|浏览|来源|发布)")
+_AUTHOR_FIELDS = re.compile(r"^\s*(?:责任编辑|责编|编辑|审核|审校|终审|校对|来源|作者)\s*[:：]")
 _KEYWORD_PREFIX = re.compile(r"^(?:关键词|关键字|标签|tags?)\s*[:：]", re.I)
 _SENTENCE = re.compile(r"[。，！？；：,.!?;:]")
 
@@ -372,7 +373,10 @@ def clean(
         repairs.append("byline_line")
     after_lead = bl.parse_lead(lines[0], byline) if lines else ""
     if author_line:
-        bl.parse_author_line(author_line, byline)
+        # A footer-style row (`作者：张三 责任编辑：李四`, what extraction harvests from the page's
+        # chrome and meta tags) routes each field: 作者 to people, editors to `editors`.
+        if not (_AUTHOR_FIELDS.match(author_line) and bl.parse_footer(author_line, byline)):
+            bl.parse_author_line(author_line, byline)
     kept = []
     for line in lines:  # residue in the middle (mirror pages scatter it), caption photo credits
         if _is_residue(line):

@@ -19,7 +19,7 @@ import re
 
 from lxml import html as lxml_html
 
-from transforms import generic, pagedate, platforms
+from transforms import generic, pageauthor, pagedate, platforms
 from transforms.encoding import decode_html
 from transforms.htmltext import (
     MAX_HTML_CHARS,
@@ -149,7 +149,10 @@ def _extract_tree(
     ex.pre_title = _hint(hints, "pre_title") or art.pre_title
     ex.title = _hint(hints, "title") or art.title
     ex.sub_title = _hint(hints, "sub_title") or art.sub_title
-    ex.author_line = _hint(hints, "author_line") or art.author_line
+    # The template's author row; else who the page's chrome and author meta tags name.
+    ex.author_line = (
+        _hint(hints, "author_line") or art.author_line or pageauthor.page_author_line(root, page_lines, ex.paragraphs)
+    )
     ex.page_label = _hint(hints, "page_label") or art.page_label
     ex.source = ex.source or art.source
     edition = hints.get("edition_date")
