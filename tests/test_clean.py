@@ -264,3 +264,21 @@ def test_offline_mirror_copies_come_back_whole() -> None:
             # NFKC ran on the mirror: `Ⅲ` is `III` for good in aligned text.
             restored = unicodedata.normalize("NFKC", row["body"].split("）", 1)[1])
             assert re.sub(r"\W", "", restored) == re.sub(r"\W", "", unicodedata.normalize("NFKC", expected)), story.id
+
+
+def test_mark_widening_follows_its_rule() -> None:
+    # `punct._widen_marks` finds the marks directly; it must do what its one-regex rule does, with
+    # spaces around marks, runs of marks, and U+3000 (a space that is also CJK).
+    from transforms import punct
+
+    def rule(text: str) -> str:
+        return punct._MARK_RULE.sub(lambda m: punct._WIDE[m.group(1) or m.group(2)], text)
+
+    rnd = random.Random(11)
+    alphabet = ["中", "文", "a", "1", " ", "  ", "\t", "\n", ",", ":", ";", "!", "?", "。", "《", "—", "（", "\u00a0", "\u3000"]
+    for _ in range(20_000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 12)))
+        assert punct._widen_marks(text) == rule(text), repr(text)
+    assert punct.normalize("会议指出 , 要坚持问题导向:一是 1,280 人;二是 10:30 开始!") == (
+        "会议指出，要坚持问题导向：一是 1,280 人；二是 10:30 开始！"
+    )

@@ -130,3 +130,65 @@ def test_search_gives_up_on_a_run_that_never_realigns() -> None:
     report = mirror.repair_text(text)
     assert report.skipped and report.is_mirror_copy
     assert report.text.startswith("嚴謹?shù)淖黠")
+
+
+# --- the search's lookup tables and per-text layout agree with their definitions ---------------
+
+
+def test_pair_table_matches_the_gbk_decoder() -> None:
+    def reference(lead: int, trail: int) -> tuple[str, int]:
+        try:
+            char = bytes((lead, trail)).decode("gbk")
+        except UnicodeDecodeError:
+            return mirror.LOST, 20
+        return char, mirror._char_penalty(char)
+
+    for lead in range(256):
+        for trail in range(256):
+            assert mirror._pair_char(lead, trail) == reference(lead, trail), (hex(lead), hex(trail))
+
+
+def test_plain_characters_have_one_shifted_reading() -> None:
+    # The search reads these inline; `_shifted_steps` must agree for any pending lead byte.
+    assert len(mirror._PLAIN_GBK) > 20_000
+    for i, (char, encoded) in enumerate(mirror._PLAIN_GBK.items()):
+        pending = (0x81, 0xB0, 0x45, 0xFE, 0x80)[i % 5]
+        original, penalty = mirror._pair_char(pending, encoded[0])
+        steps = mirror._shifted_steps(char, 0, pending, b"\xb0\xa1")
+        assert steps == [(1, penalty, encoded[1], encoded, original, 0)], char
+
+
+def _dense_costs(text: str, annotated: dict[int, int]) -> list[int]:
+    """What reading each character aligned costs, by definition: its penalty digit (4 outside
+    GBK), nothing inside an annotation, plus COST_LONE_LATIN in a lone Latin run."""
+    costs = [0 if c < "\x80" else int(mirror._PENALTY_DIGITS.get(ord(c), "4")) for c in text]
+    for start, end in annotated.items():
+        costs[start:end] = [0] * (end - start)
+    lone = re.compile(r"(?<=[^\x00-\x7f])[A-Za-z@\[\\\]^_`{|}~#$&*+=<>]{1,2}(?=[^\x00-\x7f])")
+    for m in lone.finditer(text):
+        for i in range(m.start(), m.end()):
+            costs[i] += mirror.COST_LONE_LATIN
+    return costs
+
+
+def test_layout_agrees_with_a_character_by_character_reading(corpus_bodies: list[str]) -> None:
+    texts = [mirror.damage(body, seed) for seed, body in enumerate(corpus_bodies[:12])]
+    texts.append("綦(qí)江a(b)中?x)字(zì)(zì)Ab中 (1) 嚴(yán)謹(jǐn)?shù)淖黠L(fēng)")
+    for text in texts:
+        annotated = mirror._annotations(text)
+        # Annotations: `(pinyin)` right after a character it reads.
+        for start, end in annotated.items():
+            assert text[start] == "(" and text[end - 1] == ")"
+            assert text[start + 1 : end - 1] in mirror._readings(text[start - 1])
+        layout = mirror._Layout(text, annotated)
+        costs = _dense_costs(text, annotated)
+        owner = {i: start for start, end in annotated.items() for i in range(start, end)}
+        assert layout.stripped == "".join(c for i, c in enumerate(text) if i not in owner)
+        assert layout.events == [i for i, c in enumerate(text) if c in "(?" and i not in annotated]
+        ends = sorted({len(text), *layout.events, *annotated.values(), *range(0, len(text), 37)} - set(owner))
+        for a in sorted({0, *ends[:-1], *range(5, len(text), 41)} - set(annotated)):
+            for b in [e for e in ends if e > a][:3]:
+                assert layout.cost(a, b) == sum(costs[a:b])
+                # An aligned run drops the annotations that start in it; it may start inside one.
+                expected = "".join(c for i, c in enumerate(text[a:b], start=a) if owner.get(i, -1) < a)
+                assert layout.run(a, b) == expected, (a, b)
