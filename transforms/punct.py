@@ -22,6 +22,10 @@ _URL = re.compile(r"(?:https?|ftp)://[^\s\u4e00-\u9fff，。]+|www\.[A-Za-z0-9.-
 # directly instead and uses the regex only for text holding U+3000 (a space that is also CJK).
 _MARK_RULE = re.compile(rf"(?<=[{_CJK}])\s*([,:;!?])\s*|\s*([,:;!?])\s*(?=[{_CJK}])")
 _MARK = re.compile(r"[,:;!?]")
+# Text without any space: a mark touching Chinese text on either side, found by one C-level pass
+# (the class first, so the engine skips to marks; the rule's `\s*` have nothing to take).
+_SPACE = re.compile(r"\s")
+_MARK_TOUCHING = re.compile(rf"([,:;!?])(?:(?<=[{_CJK}][,:;!?])|(?=[{_CJK}]))")
 _CJK_OTHER = frozenset("“”‘’《》、。…—")
 _PAIR = re.compile(r"\(([^()\n]*)\)")
 _HAS_HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -45,6 +49,13 @@ def _widen_marks(segment: str) -> str:
     """Each ASCII mark `,:;!?` with a Chinese character before its leading spaces or after its
     trailing spaces becomes full width, those spaces dropped; left to right, a replaced mark's
     trailing spaces are not another's leading spaces (the regex above, substitution semantics)."""
+    # Every space but U+0020 is unprintable: printable text without " " has no space at all.
+    if (" " not in segment and segment.isprintable()) or not _SPACE.search(segment):
+        parts = _MARK_TOUCHING.split(segment)  # text, mark, text, mark, …, text
+        if len(parts) == 1:
+            return segment
+        parts[1::2] = [_WIDE[mark] for mark in parts[1::2]]
+        return "".join(parts)
     if "\u3000" in segment:  # normalize_space removed it; other callers get the rule itself
         return _MARK_RULE.sub(lambda m: _WIDE[m.group(1) or m.group(2)], segment)
     pieces: list[str] = []
