@@ -214,6 +214,8 @@ _NFKC_INVERSE = MappingProxyType(_TABLES[0])
 _COMMON, _ORDINARY, _SYLLABLES = _TABLES[1], _TABLES[2], _TABLES[3]
 _SECOND_BYTES = MappingProxyType(_TABLES[4])
 _GBK_READINGS = MappingProxyType(_TABLES[5])
+# Every `字(pinyin)` a GBK character with that reading makes (what `_annotations` looks for).
+_GBK_ANNOTATIONS = frozenset(f"{char}({reading})" for char, readings in _TABLES[5].items() for reading in readings)
 # Multi-character NFKC results ('...' from '…', '(1)' from '⑴'), by first character.
 _MULTI_NFKC: dict[str, tuple[str, ...]] = {
     first: tuple(sorted((k for k in _NFKC_INVERSE if len(k) > 1 and k[0] == first), key=len, reverse=True))
@@ -240,15 +242,16 @@ def _annotations(text: str) -> dict[int, int]:
     found: dict[int, int] = {}
     if "(" not in text:
         return found
-    readings = _GBK_READINGS.get
     for m in _ANNOTATION.finditer(text):
         start = m.start()
         if start:
-            char = text[start - 1]
-            if char >= "\x80":
-                known = readings(char)
-                if m.group(1) in (known if known is not None else _readings(char)):
-                    found[start] = m.end()
+            end = m.end()
+            if text[start - 1 : end] in _GBK_ANNOTATIONS:
+                found[start] = end
+                continue
+            char = text[start - 1]  # not GBK: pypinyin's readings
+            if char >= "\x80" and char not in _GBK_READINGS and m.group(1) in _readings(char):
+                found[start] = end
     return found
 
 
@@ -280,31 +283,17 @@ def _char_penalty(char: str) -> int:
     return 4
 
 
-def _penalty_table() -> dict[int, str]:
-    """str.translate table: every GBK character → a digit, its `_char_penalty`."""
-    table: dict[int, str] = {}
-    for lead in range(0x81, 0xFF):
-        for trail in (*range(0x40, 0x7F), *range(0x80, 0xFF)):
-            try:
-                char = bytes((lead, trail)).decode("gbk")
-            except UnicodeDecodeError:
-                continue
-            table[ord(char)] = str(_char_penalty(char))
-    for char in _COMMON:
-        table[ord(char)] = "0"
-    for code in range(0x80):
-        table[code] = "0"
-    return table
+def _gbk_tables() -> tuple[dict[int, str], dict[int, tuple[str, int]], dict[str, bytes]]:
+    """One pass over the GBK pairs, three read-only tables:
 
-
-_PENALTY_DIGITS = MappingProxyType(_penalty_table())
-
-
-def _pair_tables() -> tuple[dict[int, tuple[str, int]], dict[str, bytes]]:
-    """(lead << 8) | trail → (character, `_char_penalty`) for every valid GBK pair; and the GBK
-    bytes of every non-ASCII character GBK encodes in two bytes that a shifted run reads in one
-    simple way (no NFKC form of another character: `_shifted_steps` gives the one pair step)."""
-    table: dict[int, tuple[str, int]] = {}
+    - a str.translate table: every GBK character (and ASCII, and `_COMMON`) → a digit, its
+      `_char_penalty`;
+    - (lead << 8) | trail → (character, `_char_penalty`) for every valid GBK pair;
+    - the GBK bytes of every character GBK encodes in two bytes that a shifted run reads in one
+      simple way (no NFKC form of another character: `_shifted_steps` gives the one pair step).
+    """
+    digits: dict[int, str] = {}
+    pairs: dict[int, tuple[str, int]] = {}
     plain: dict[str, bytes] = {}
     for lead in range(0x81, 0xFF):
         for trail in (*range(0x40, 0x7F), *range(0x80, 0xFF)):
@@ -312,17 +301,24 @@ def _pair_tables() -> tuple[dict[int, tuple[str, int]], dict[str, bytes]]:
                 char = bytes((lead, trail)).decode("gbk")
             except UnicodeDecodeError:
                 continue
-            table[(lead << 8) | trail] = (char, int(_PENALTY_DIGITS[ord(char)]))
-            if char not in _NFKC_INVERSE and char not in _MULTI_NFKC and char not in "(?":
+            penalty = _char_penalty(char)
+            digits[ord(char)] = str(penalty)
+            pairs[(lead << 8) | trail] = (char, penalty)
+            if char not in _NFKC_INVERSE and char not in _MULTI_NFKC:
                 encoded = char.encode("gbk")
                 if len(encoded) == 2:
                     plain[char] = encoded
-    return table, plain
+    for char in _COMMON:
+        digits[ord(char)] = "0"
+    for code in range(0x80):
+        digits[code] = "0"
+    return digits, pairs, plain
 
 
-_PAIR_TABLES = _pair_tables()
-_PAIRS = MappingProxyType(_PAIR_TABLES[0])
-_PLAIN_GBK = MappingProxyType(_PAIR_TABLES[1])
+_PAIR_TABLES = _gbk_tables()
+_PENALTY_DIGITS = MappingProxyType(_PAIR_TABLES[0])
+_PAIRS = MappingProxyType(_PAIR_TABLES[1])
+_PLAIN_GBK = MappingProxyType(_PAIR_TABLES[2])
 _INVALID_PAIR = (LOST, 20)  # (LOST, penalty) of a pair the decoder finds invalid
 
 
@@ -629,7 +625,7 @@ def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int
     length = len(text)
     budget = SEARCH_BUDGET + SEARCH_BUDGET_PER_CHAR * length  # float: fine for a countdown
     heappop, heappush = heapq.heappop, heapq.heappush
-    plain_gbk, pairs = _PLAIN_GBK.get, _PAIRS.get
+    plain_gbk, pairs = _PAIR_TABLES[2].get, _PAIR_TABLES[1].get  # the dicts behind the proxies
     while queue:
         if budget < 0:
             # Pathological input (a shifted run that never realigns): give up the search.
@@ -643,6 +639,34 @@ def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int
             # queue gets there, is followed at once (what popping it next would do, without the
             # queue): the common case inside a shifted run.
             chained = None
+            if len(states) == 1:
+                [((pending, tail), (score, node, lost))] = states.items()
+                if pending is not None and pending != _UNKNOWN:
+                    # A lone shifted reading over plain characters, chained step by step as
+                    # below, in a tight loop: one decoded character per step.
+                    walked = False
+                    while True:
+                        encoded = plain_gbk(text[pos])
+                        following = pos + 1
+                        if (
+                            encoded is None
+                            or following >= length
+                            or following in frontier
+                            or (queue and queue[0] <= following)
+                        ):
+                            break
+                        if 0x81 <= pending <= 0xFE:
+                            original, penalty = pairs(pending << 8 | encoded[0], _INVALID_PAIR)
+                        else:
+                            original, penalty = _pair_char(pending, encoded[0])
+                        score += penalty
+                        node = (original, node)
+                        pending, tail, pos, walked = encoded[1], encoded, following, True
+                        budget -= 1
+                        if budget < 0:
+                            return _strip_annotations(layout, annotations, garbles)
+                    if walked:
+                        states = {(pending, tail): (score, node, lost)}
             limit = min([value[0] for value in states.values()]) + 30 if len(states) > 1 else None
             for (pending, tail), (score, node, lost) in states.items():
                 if limit is not None and score > limit:
