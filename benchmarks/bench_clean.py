@@ -63,7 +63,9 @@ def manifest() -> list[dict]:
 
 
 def article_bodies(rows: list[dict], limit: int) -> list[str]:
-    bodies = [r["gt_body"] for r in rows if r.get("page_type") == "article" and len(r.get("gt_body") or "") > 200]
+    bodies = [
+        r["gt_body"] for r in rows if r.get("page_type") == "article" and len(r.get("gt_body") or "") > 200
+    ]
     return bodies[:limit]
 
 
@@ -149,7 +151,9 @@ def bench_labelled(rows: list[dict]) -> None:
             if got == r["gt_publish_time"][:10]:
                 dated_right += 1
             else:
-                misses.append(f"  date miss {r['source']}: {got} != {r['gt_publish_time'][:10]} ({r.get('url')})")
+                misses.append(
+                    f"  date miss {r['source']}: {got} != {r['gt_publish_time'][:10]} ({r.get('url')})"
+                )
         if r.get("gt_author"):
             authored += 1
             people = [name for key in PEOPLE for name in rec[key]]
@@ -157,7 +161,9 @@ def bench_labelled(rows: list[dict]) -> None:
             author_reporter += r["gt_author"] in rec["reporters"]
             author_editor += r["gt_author"] in rec["editors"]
             if r["gt_author"] not in people:
-                misses.append(f"  author miss {r['source']}: {r['gt_author']} not in {people} ({r.get('url')})")
+                misses.append(
+                    f"  author miss {r['source']}: {r['gt_author']} not in {people} ({r.get('url')})"
+                )
     print(f"dates right on labelled pages: {dated_right}/{dated} ({100 * dated_right / max(dated, 1):.0f}%)")
     print(
         f"authors on labelled pages: {author_found}/{authored} found among the record's people, "

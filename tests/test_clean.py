@@ -18,9 +18,24 @@ from transforms.record import Extracted
 
 TZ = ZoneInfo("Asia/Shanghai")
 KEYS = {
-    "pre_title", "title", "sub_title", "body", "lead", "source_outlet", "reporters", "trainee_reporters",
-    "correspondents", "photographers", "editors", "source", "published_at", "event_date", "repairs",
-    "is_mirror_copy", "is_article", "reason",
+    "pre_title",
+    "title",
+    "sub_title",
+    "body",
+    "lead",
+    "source_outlet",
+    "reporters",
+    "trainee_reporters",
+    "correspondents",
+    "photographers",
+    "editors",
+    "source",
+    "published_at",
+    "event_date",
+    "repairs",
+    "is_mirror_copy",
+    "is_article",
+    "reason",
 }
 PINYIN = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)")
 
@@ -169,7 +184,11 @@ def test_headline_is_split_only_for_copies() -> None:
         "大足冬菜进入集中腌制期",
         None,
     )
-    assert split_headline("家庭医生走进宝顶镇 送健康服务上门") == (None, "家庭医生走进宝顶镇 送健康服务上门", None)
+    assert split_headline("家庭医生走进宝顶镇 送健康服务上门") == (
+        None,
+        "家庭医生走进宝顶镇 送健康服务上门",
+        None,
+    )
     assert split_headline("区政府召开第86次常务会议 研究部署冬季安全生产等工作") == (
         None,
         "区政府召开第86次常务会议",
@@ -248,7 +267,11 @@ def test_offline_mirror_copies_come_back_whole() -> None:
         damaged = mirror.damage(text, seed=number + 1)
         row = clean(parse_plain_text(damaged + "\n網站專欄"), published_hint=story.runs["mirror_cqxw"])
         assert row["is_mirror_copy"], story.id
-        assert (row["pre_title"], row["title"], row["sub_title"]) == (story.pre_title, story.title, story.sub_title)
+        assert (row["pre_title"], row["title"], row["sub_title"]) == (
+            story.pre_title,
+            story.title,
+            story.sub_title,
+        )
         assert row["source_outlet"] == "新渝报"
         assert row["reporters"] == list(story.reporters), story.id
         assert row["trainee_reporters"] == list(story.trainee_reporters), story.id
@@ -263,7 +286,9 @@ def test_offline_mirror_copies_come_back_whole() -> None:
         if not lost:
             # NFKC ran on the mirror: `Ⅲ` is `III` for good in aligned text.
             restored = unicodedata.normalize("NFKC", row["body"].split("）", 1)[1])
-            assert re.sub(r"\W", "", restored) == re.sub(r"\W", "", unicodedata.normalize("NFKC", expected)), story.id
+            assert re.sub(r"\W", "", restored) == re.sub(
+                r"\W", "", unicodedata.normalize("NFKC", expected)
+            ), story.id
 
 
 def test_mark_widening_follows_its_rule() -> None:
@@ -275,7 +300,27 @@ def test_mark_widening_follows_its_rule() -> None:
         return punct._MARK_RULE.sub(lambda m: punct._WIDE[m.group(1) or m.group(2)], text)
 
     rnd = random.Random(11)
-    alphabet = ["中", "文", "a", "1", " ", "  ", "\t", "\n", ",", ":", ";", "!", "?", "。", "《", "—", "（", "\u00a0", "\u3000"]
+    alphabet = [
+        "中",
+        "文",
+        "a",
+        "1",
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        ",",
+        ":",
+        ";",
+        "!",
+        "?",
+        "。",
+        "《",
+        "—",
+        "（",
+        "\u00a0",
+        "\u3000",
+    ]
     for _ in range(20_000):
         text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 12)))
         assert punct._widen_marks(text) == rule(text), repr(text)

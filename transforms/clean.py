@@ -64,7 +64,9 @@ _RESIDUE = re.compile(
 )
 # Residue glued to the end of a paragraph (`…会议还研究了其他事项。网站专栏`).
 _RESIDUE_TAIL = re.compile(r"(?:网站专栏|发言请遵守新闻跟帖服务协议)\s*$")
-_PAGE_HEADER = re.compile(r"^[A-Z]?\d{1,2}\s*[:：]\s*\S{1,8}\s+总第\d+期\s*>?\s*(?P<date>\d{4}-\d{2}-\d{2})\s*编印$")
+_PAGE_HEADER = re.compile(
+    r"^[A-Z]?\d{1,2}\s*[:：]\s*\S{1,8}\s+总第\d+期\s*>?\s*(?P<date>\d{4}-\d{2}-\d{2})\s*编印$"
+)
 _HEADER_SOURCE = re.compile(r"来源\s*[:：]\s*(?P<source>[^\s:：]{2,30}?)(?=\s|$|发布|浏览|阅读|作者|时间)")
 _HEADER_AUTHOR = re.compile(r"作者\s*[:：]\s*(?P<author>[^:：]*?)\s*(?=$|刊发|阅读|浏览|来源|发布)")
 _AUTHOR_FIELDS = re.compile(r"^\s*(?:责任编辑|责编|编辑|审核|审校|终审|校对|来源|作者)\s*[:：]")
@@ -159,7 +161,9 @@ def parse_plain_text(text: str) -> Extracted:
         return Extracted(is_article=False, reason="plain text is not a str", extractor="plain_text")
     if len(text) > MAX_TEXT_CHARS:
         return Extracted(
-            is_article=False, reason=f"text too long ({len(text)} chars > {MAX_TEXT_CHARS})", extractor="plain_text"
+            is_article=False,
+            reason=f"text too long ({len(text)} chars > {MAX_TEXT_CHARS})",
+            extractor="plain_text",
         )
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff"))
     lines = [line.strip() for line in text.split("\n")]

@@ -215,7 +215,9 @@ _COMMON, _ORDINARY, _SYLLABLES = _TABLES[1], _TABLES[2], _TABLES[3]
 _SECOND_BYTES = MappingProxyType(_TABLES[4])
 _GBK_READINGS = MappingProxyType(_TABLES[5])
 # Every `字(pinyin)` a GBK character with that reading makes (what `_annotations` looks for).
-_GBK_ANNOTATIONS = frozenset(f"{char}({reading})" for char, readings in _TABLES[5].items() for reading in readings)
+_GBK_ANNOTATIONS = frozenset(
+    f"{char}({reading})" for char, readings in _TABLES[5].items() for reading in readings
+)
 # Multi-character NFKC results ('...' from '…', '(1)' from '⑴'), by first character.
 _MULTI_NFKC: dict[str, tuple[str, ...]] = {
     first: tuple(sorted((k for k in _NFKC_INVERSE if len(k) > 1 and k[0] == first), key=len, reverse=True))
@@ -367,7 +369,17 @@ class _Layout:
       order, and `cost_sum`, the running sum), since most characters of news text cost 0.
     """
 
-    __slots__ = ("text", "annotated", "events", "starts", "ends", "removed", "stripped", "cost_at", "cost_sum")
+    __slots__ = (
+        "text",
+        "annotated",
+        "events",
+        "starts",
+        "ends",
+        "removed",
+        "stripped",
+        "cost_at",
+        "cost_sum",
+    )
 
     def __init__(self, text: str, annotated: dict[int, int]) -> None:
         self.text = text
@@ -375,7 +387,9 @@ class _Layout:
         self.starts = starts = list(annotated)
         self.ends = ends = list(annotated.values())
         self.removed = removed = list(itertools.accumulate((b - a for a, b in annotated.items()), initial=0))
-        self.stripped = stripped = "".join([text[a:b] for a, b in zip([0, *ends], [*starts, len(text)], strict=False)])
+        self.stripped = stripped = "".join(
+            [text[a:b] for a, b in zip([0, *ends], [*starts, len(text)], strict=False)]
+        )
         # Positions in `stripped` → positions in `text`: add what was removed before them. Events
         # and costly characters are found in `stripped` (annotations never hold either).
         where = [a - removed[k] for k, a in enumerate(starts)]
@@ -544,7 +558,9 @@ def _shifted_steps(
     return steps
 
 
-def _coincidence(pending: int, pair: bytes, next_pos: int) -> tuple[int, int, int | None, bytes | str, str, int]:
+def _coincidence(
+    pending: int, pair: bytes, next_pos: int
+) -> tuple[int, int, int | None, bytes | str, str, int]:
     """Reading a full-width pair (NFKC made it ASCII) as the decoder's (first, second) pair."""
     if pending == _UNKNOWN:
         return (next_pos, COST_LOST_CHAR + COST_COINCIDENCE, pair[1], pair, LOST, 1)
@@ -698,7 +714,10 @@ def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int
                             and next_pos < length
                             and (not queue or queue[0] > next_pos)
                         ):
-                            chained = next_pos, {key: (new_score, (piece, node) if piece else node, lost + lost_here)}
+                            chained = (
+                                next_pos,
+                                {key: (new_score, (piece, node) if piece else node, lost + lost_here)},
+                            )
                             break
                         bucket = frontier[next_pos] = {}
                         heappush(queue, next_pos)

@@ -82,6 +82,7 @@ def _widen_marks(segment: str) -> str:
 def _widen_pairs(segment: str) -> str:
     if "(" not in segment:
         return segment
+
     def pair(m: re.Match[str]) -> str:
         start = m.start()
         left = segment[start - 1] if start > 0 else ""
