@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 
@@ -28,26 +29,76 @@ def _empty_view_sql(name: str) -> str:
     return f"CREATE OR REPLACE VIEW {name} AS SELECT NULL::VARCHAR AS district, NULL::DATE AS date, {cols} WHERE false"
 
 
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _httpfs_binary() -> Path | None:
+    """The httpfs extension file of the `duckdb-extension-httpfs` package for this DuckDB, if any."""
+    try:
+        import duckdb_extension_httpfs
+    except ImportError:
+        return None
+    for root in duckdb_extension_httpfs.__path__:
+        found = Path(root, "extensions", f"v{duckdb.__version__}", "httpfs.duckdb_extension")
+        if found.is_file():
+            return found
+    return None
+
+
+def load_httpfs(con: duckdb.DuckDBPyConnection) -> bool:
+    """Load DuckDB's httpfs extension from the installed package and create the S3 secret from
+    the lake's credentials (`lakefs.s3_options`: the Airflow connection named by
+    `QUXIAN_LAKE_CONN_ID`, else the AWS variables). False when this DuckDB has no packaged
+    extension or no keys are given: the caller reads through pyarrow instead."""
+    binary = _httpfs_binary()
+    opts = lakefs.s3_options()
+    if binary is None or not opts.get("access_key"):
+        # No keys: the AWS SDK's own chain (profiles, instance roles), which pyarrow follows and
+        # DuckDB only follows with its `aws` extension.
+        return False
+    con.execute(f"LOAD {_sql_str(str(binary))}")
+    secret = ["TYPE s3"]
+    for key, name in (("access_key", "KEY_ID"), ("secret_key", "SECRET"), ("session_token", "SESSION_TOKEN")):
+        if opts.get(key):
+            secret.append(f"{name} {_sql_str(str(opts[key]))}")
+    secret.append(f"REGION {_sql_str(str(opts.get('region') or 'us-east-1'))}")
+    if opts.get("endpoint_override"):
+        # An S3 API other than AWS (MinIO, Ceph, moto): path-style URLs at that endpoint.
+        secret += [
+            f"ENDPOINT {_sql_str(str(opts['endpoint_override']))}",
+            "URL_STYLE 'path'",
+            f"USE_SSL {'false' if opts.get('scheme') == 'http' else 'true'}",
+        ]
+    con.execute(f"CREATE OR REPLACE SECRET quxian_lake ({', '.join(secret)})")
+    return True
+
+
 def connect(lake: Path | str | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with views `articles`, `article_versions`, `quarantine`.
 
-    `lake` is a path or URI (default `config.lake_uri()`). A local lake is read with DuckDB's
-    own hive-partitioned Parquet reader; a remote one (`s3://…`) through a pyarrow dataset, so
-    no DuckDB extension has to be downloaded. A dataset that has no partition yet is an empty
+    `lake` is a path or URI (default `config.lake_uri()`). A local lake, and an `s3://` one, are
+    read with DuckDB's own hive-partitioned Parquet reader (for S3 through the `httpfs` extension
+    that the `duckdb-extension-httpfs` package ships, so nothing is downloaded at run time); any
+    other filesystem through a pyarrow dataset. A dataset that has no partition yet is an empty
     view with the right columns, so queries written against the schema work on an empty lake.
     """
     uri = str(lake) if lake is not None else config.lake_uri()
     con = duckdb.connect()
     con.execute("SET TimeZone = 'Asia/Shanghai'")
-    local = lakefs.is_local_uri(uri)
+    if lakefs.is_local_uri(uri):
+        base: str | None = str(lakefs.local_path(uri))
+    elif urlsplit(uri).scheme in ("s3", "s3a") and load_httpfs(con):
+        base = lakefs.resolve(uri).uri  # s3://bucket/prefix, credentials in the session's secret
+    else:
+        base = None
     for name in DATASETS:
         if not list_partitions(uri, name):
             con.execute(_empty_view_sql(name))
-        elif local:
-            root = lakefs.local_path(uri) / name
-            pattern = str(root / "district=*" / "date=*" / PARTITION_FILE).replace("'", "''")
+        elif base is not None:
+            pattern = _sql_str(f"{base}/{name}/district=*/date=*/{PARTITION_FILE}")
             con.execute(
-                f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{pattern}', hive_partitioning = true)"
+                f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({pattern}, hive_partitioning = true)"
             )
         else:
             con.register(f"{name}_dataset", lakefs.dataset(uri, name))

@@ -21,7 +21,7 @@ import pyarrow.fs as pafs
 import pytest
 from lakerows import quarantine_rows as _rows
 
-from quxian import lakefs
+from quxian import lakefs, lakeviews
 from transforms import publish
 from transforms.schema import QUARANTINE, to_table
 
@@ -237,3 +237,48 @@ def test_raw_archive_upload(s3_env: str, request: pytest.FixtureRequest, tmp_pat
     assert written == [loc.join("xinyubao", "a.warc.gz"), loc.join("xinyubao", "sub", "b.warc.gz")]
     with loc.fs.open_input_stream(loc.join("xinyubao", "sub", "b.warc.gz"), compression=None) as fh:
         assert fh.read() == b"WARC/1.1 two"
+
+
+def _view_sources(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(con.execute("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal").fetchall())
+
+
+def test_duckdb_reads_the_s3_lake_through_httpfs(s3_env: str, request: pytest.FixtureRequest):
+    uri = _uri(request)
+    d1, d2 = date(2025, 11, 14), date(2025, 11, 15)
+    publish.write_partition(uri, "quarantine", "dazu", d1, to_table(_rows(3), QUARANTINE))
+    publish.write_partition(uri, "quarantine", "wanzhou", d2, to_table(_rows(2, "moved"), QUARANTINE))
+    loc = lakefs.resolve(uri)
+    junk = loc.join("quarantine", "district=dazu", "date=2025-11-14", ".data.parquet.7.tmp")
+    with loc.fs.open_output_stream(junk) as out:
+        out.write(b"PAR1 half a file")
+    con = lakeviews.connect(uri)
+    # DuckDB's own reader over S3 (the packaged httpfs extension), not a pyarrow dataset.
+    assert (
+        f"read_parquet('{uri}/quarantine/district=*/date=*/data.parquet'" in _view_sources(con)["quarantine"]
+    )
+    assert con.execute(
+        "SELECT district, date, reason, count(*) FROM quarantine GROUP BY ALL ORDER BY ALL"
+    ).fetchall() == [
+        ("dazu", d1, "not an article", 3),
+        ("wanzhou", d2, "moved", 2),
+    ]
+    # Partition pruning works on the hive columns: one district's rows only.
+    assert con.execute("SELECT count(*) FROM quarantine WHERE district = 'wanzhou'").fetchone() == (2,)
+    # An empty dataset is still a typed, empty view.
+    assert con.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+
+
+def test_duckdb_s3_without_keys_reads_through_pyarrow(
+    s3_env: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+):
+    uri = _uri(request)
+    publish.write_partition(uri, "quarantine", "dazu", date(2025, 11, 14), to_table(_rows(2), QUARANTINE))
+    # No keys in the environment: the AWS SDK's chain, which pyarrow follows (here: moto accepts
+    # anonymous requests), so the views come from pyarrow datasets instead of httpfs.
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(k)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    con = lakeviews.connect(uri)
+    assert "read_parquet" not in _view_sources(con)["quarantine"]
+    assert con.execute("SELECT district, count(*) FROM quarantine GROUP BY ALL").fetchall() == [("dazu", 2)]
