@@ -99,17 +99,24 @@ def _widen_pairs(segment: str) -> str:
 
 def normalize(text: str) -> str:
     """Full-width marks in Chinese text, ASCII elsewhere; spaces normalised (see module doc)."""
-    text = normalize_space(text)
+    text = _SPACES.sub(" ", text).strip()  # normalize_space
     if not text:
         return text
     if text.isascii() or not _ASCII_MARK.search(text):
         return text  # nothing to widen (the common case for clean Simplified text)
-    pieces: list[str] = []
-    last = 0
-    for m in _URL.finditer(text) if ("//" in text or "www." in text) else ():
-        pieces.append(_widen_pairs(_widen_marks(text[last : m.start()])))
-        pieces.append(m.group(0))
-        last = m.end()
-    pieces.append(_widen_pairs(_widen_marks(text[last:])))
-    text = "".join(pieces)
-    return _AROUND_WIDE.sub(r"\1", text) if " " in text else text
+    if "//" in text or "www." in text:
+        pieces: list[str] = []
+        last = 0
+        for m in _URL.finditer(text):
+            pieces.append(_widen_pairs(_widen_marks(text[last : m.start()])))
+            pieces.append(m.group(0))
+            last = m.end()
+        pieces.append(_widen_pairs(_widen_marks(text[last:])))
+        text = "".join(pieces)
+    else:
+        text = _widen_pairs(_widen_marks(text))
+    return _AROUND_WIDE.sub(_keep_mark, text) if " " in text else text
+
+
+def _keep_mark(m: re.Match[str]) -> str:
+    return m.group(1)
