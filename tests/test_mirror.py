@@ -77,8 +77,9 @@ def test_lossless_damage_comes_back_exactly(corpus_bodies: list[str]) -> None:
             continue
         damaged = mirror.damage(body)
         assert mirror.is_mirror_text(damaged)
-        # What the mirror started from, back in Simplified (t2s∘s2t is not always the identity).
-        assert han(mirror.repair(damaged)) == han(T2S.convert(S2T.convert(body)))
+        # The original itself (in t2s form, as the issue scores it), although t2s∘s2t alone is
+        # not always the identity: transforms.simplify puts those words back.
+        assert han(mirror.repair(damaged)) == han(T2S.convert(body))
         checked += 1
     assert checked >= 10
 
@@ -88,7 +89,7 @@ def test_other_mirror_tables_repair_too(corpus_bodies: list[str]) -> None:
     for seed, body in enumerate(corpus_bodies[:20], start=11):
         if mirror.damage_losses(body, seed) != 0:
             continue
-        assert han(mirror.repair(mirror.damage(body, seed))) == han(T2S.convert(S2T.convert(body)))
+        assert han(mirror.repair(mirror.damage(body, seed))) == han(T2S.convert(body))
         checked += 1
     assert checked >= 5
 

@@ -25,6 +25,7 @@ import opencc
 from transforms import byline as bl
 from transforms import dates, mirror, punct
 from transforms.record import Extracted
+from transforms.simplify import to_simplified, traditional_chars
 
 # Beyond this many characters a text is not an article (the longest news stories run to tens of
 # thousands; more would only cost time in the repair search).
@@ -42,16 +43,7 @@ _SPAM_MARK = re.compile(r"plain_text:spam=(\d{1,4})")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
 
 
-def _traditional_chars() -> str:
-    """Characters OpenCC t2s changes (Traditional-only forms), as a regex character class body."""
-    chars = "".join(chr(c) for c in range(0x4E00, 0xA000))
-    converted = _T2S.convert(chars)
-    if len(converted) != len(chars):  # one-to-many conversions never happen char by char; be safe
-        return ""
-    return "".join(a for a, b in zip(chars, converted, strict=True) if a != b)
-
-
-_TRADITIONAL = re.compile(f"[{re.escape(_traditional_chars())}]")
+_TRADITIONAL = re.compile(f"[{re.escape(traditional_chars())}]")
 
 # Template and navigation residue: a whole short line that is only chrome.
 _RESIDUE = re.compile(
@@ -252,7 +244,7 @@ def _is_traditional(sample: str) -> bool:
 
 
 def _simplify(text: str | None) -> str | None:
-    return _T2S.convert(text) if text else text
+    return to_simplified(text) if text else text
 
 
 def _norm(text: str | None) -> str | None:
@@ -324,7 +316,7 @@ def clean(
     author_line = ex.author_line if isinstance(ex.author_line, str) else None
     if is_mirror or _is_traditional("\n".join([title or "", *lines[:20]])[:SAMPLE_CHARS]):
         pre, title, sub = _simplify(pre), _simplify(title), _simplify(sub)
-        lines = _T2S.convert("\n".join(lines)).split("\n")  # one call: OpenCC's per-call cost
+        lines = to_simplified("\n".join(lines)).split("\n")  # one call: OpenCC's per-call cost
         source, author_line = _simplify(source), _simplify(author_line)
         repairs.append("t2s")
 

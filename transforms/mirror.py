@@ -31,6 +31,8 @@ from types import MappingProxyType
 import opencc
 from pypinyin.pinyin_dict import pinyin_dict as _PINYIN
 
+from transforms.simplify import to_simplified
+
 _S2T = opencc.OpenCC("s2t")
 
 # The annotation table of the mirror network, in the order the replace runs. The first entries are
@@ -133,7 +135,6 @@ def _valid_pair(token: bytes) -> bool:
 # Repair
 # --------------------------------------------------------------------------------------------------
 
-_T2S = opencc.OpenCC("t2s")
 
 # Letters a mirror's pinyin can use (pypinyin's tone-mark style, as GBK can encode it).
 _PY = "a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêńňǹ"
@@ -755,4 +756,4 @@ def repair_text(text: str, *, force: bool = False, min_marks: int = 3, beam: int
 def repair(text: str) -> str:
     """Repaired, Simplified text: mirror damage undone (when detected), then OpenCC t2s.
     Punctuation stays as NFKC left it; `transforms.clean` restores full-width forms."""
-    return _T2S.convert(repair_text(text).text)
+    return to_simplified(repair_text(text).text)
