@@ -236,7 +236,7 @@ def crawl_batch(plan: RunPlan, outlet_ids: list[str], *, resume: bool = False) -
     todo: list[Outlet] = []
     for outlet in outlets:
         out = _crawl_dir(plan.run_dir, outlet.id)
-        if resume and (done := _read_summary(out / "summary.json")) and not done.get("failed"):
+        if resume and (done := _read_json(out / "summary.json")) and not done.get("failed"):
             summaries[outlet.id] = done
             continue
         out.mkdir(parents=True, exist_ok=True)
@@ -318,7 +318,7 @@ def _run_batch(plan: RunPlan, outlets: list[Outlet], raw_root: Path) -> _BatchRu
     except subprocess.TimeoutExpired:
         crash = f"crawl killed after {CRAWL_TIMEOUT_S} s"
     elapsed = time.monotonic() - started
-    results = _read_summary(result_file) or {}
+    results = _read_json(result_file) or {}
     return _BatchRun(len(ids), results, crash, round(elapsed, 2), log)
 
 
@@ -361,10 +361,11 @@ def _batch_outcome(plan: RunPlan, outlet: Outlet, out: Path, ran: _BatchRun) -> 
         "elapsed_s": None,
         "batch": batch,
     }
-    return summary, f"outlet {outlet.id}: {reason} (log: {log_file})"
+    starts = ", ".join(outlet.start_urls_for(plan.date_to))
+    return summary, f"outlet {outlet.id} ({outlet.name}): {reason}; start {starts} (log: {log_file})"
 
 
-def _read_summary(path: Path) -> dict | None:
+def _read_json(path: Path) -> dict | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -279,3 +279,17 @@ def test_batch_size_default_and_override(monkeypatch):
     assert steps.RunPlan.from_json(old).crawl_batch == 1
     assert steps.batch_label(["ccrb"]) == "ccrb"
     assert steps.batch_label(["a", "b", "c"]) == "a..c (3)"
+
+
+def test_a_killed_batch_fails_every_outlet_it_did_not_finish(tmp_path, monkeypatch):
+    monkeypatch.setenv("QUXIAN_DATA", str(tmp_path))
+    monkeypatch.setattr(steps, "CRAWL_TIMEOUT_S", 0.05)  # killed while Scrapy is still starting
+    plan = steps.plan_run(DAY, outlets=["ccrb", "xinyubao"], offline_url="http://127.0.0.1:9", polite=False)
+    with pytest.raises(steps.CrawlFailed) as failed:
+        steps.crawl_batch(plan, ["ccrb", "xinyubao"])
+    assert set(failed.value.failures) == {"ccrb", "xinyubao"}
+    msg = failed.value.failures["ccrb"]
+    assert "crawl killed after 0.05 s" in msg and "https://epaper.ccs.cn/" in msg
+    for outlet in ("ccrb", "xinyubao"):
+        summary = json.loads((plan.run_dir / "crawl" / outlet / "summary.json").read_text(encoding="utf-8"))
+        assert summary["failed"] is True and summary["error"].startswith("crawl killed")
