@@ -4,6 +4,7 @@ and the same rows DuckDB (`quxian.lakeviews`) sees. A real local Spark (JVM) on 
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,14 +16,19 @@ from test_report import DAY, write_test_lake
 from quxian.config import TZ
 from quxian.lakeviews import connect
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("java") is None, reason="Spark needs a Java runtime (java on PATH)"
-)
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
+    pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs a Java runtime (java on PATH)"),
+]
 
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[object]:
     from pyspark.sql import SparkSession
+
+    # py4j logs "Closing down clientserver connection" from __del__ at interpreter exit, after
+    # pytest closed the log streams: keep its chatter below INFO.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
 
     session = (
         SparkSession.builder.master("local[1]")
