@@ -13,6 +13,11 @@ USER_AGENT = "quxian/0.1 (+https://github.com/quxian/quxian; district news resea
 ROBOTSTXT_OBEY = True
 
 CONCURRENT_REQUESTS = 8
+# Scrapy starts this many asyncio tasks for every callback's output (default 100), whatever it
+# yields; a page here yields at most a few dozen links and items and no pipeline waits on I/O.
+# Measured on 32 generated outlets in batches of 16: 8.8–9.3 s of crawl CPU at 100, 7.0–8.0 at 16,
+# 5.9–7.5 at 8.
+CONCURRENT_ITEMS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 2.0
 AUTOTHROTTLE_ENABLED = True
