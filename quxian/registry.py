@@ -119,7 +119,10 @@ def _outlet(raw: dict, districts: dict[str, District]) -> Outlet:
 
 def load_file(path: Path) -> Registry:
     """Load and validate a registry file; raises RegistryError naming the bad entry."""
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # libyaml's safe loader when PyYAML has it: every crawl process and task loads the registry,
+    # and the pure-Python one took 0.6 s of CPU for 400 outlets (libyaml 0.09 s).
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
     districts: dict[str, District] = {}
     for d in doc.get("districts", []):
         if not _SLUG.match(d.get("slug", "")):
