@@ -160,7 +160,7 @@ def load_history(
     return ordered[:limit]
 
 
-def _lake_figures(lake: Path, days: tuple[str, str]) -> tuple[dict[str, dict], dict[str, str]]:
+def _lake_figures(lake: Path | str, days: tuple[str, str]) -> tuple[dict[str, dict], dict[str, str]]:
     """Per outlet for the run's dates: rows, generic rows and sample URLs (versions), and one
     quarantined URL (crawl errors first)."""
     from quxian.lakeviews import connect
@@ -210,7 +210,7 @@ def assess(
     run_summary: Mapping,
     history: Iterable[Mapping],
     *,
-    lake: Path | None = None,
+    lake: Path | str | None = None,
     policy: HealthPolicy = DEFAULT_POLICY,
 ) -> list[OutletHealth]:
     """Rate every outlet of `run_summary` (its `per_outlet` and `failed_outlets`), worst first.

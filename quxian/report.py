@@ -101,7 +101,7 @@ def _district_names() -> dict[str, str]:
     return {slug: d.name for slug, d in load().districts.items()}
 
 
-def articles_per_district_day(lake: Path, last_day: date, days: int = HEATMAP_DAYS) -> dict:
+def articles_per_district_day(lake: Path | str, last_day: date, days: int = HEATMAP_DAYS) -> dict:
     """Stories (`articles` rows) and versions per district per day for the `days` days ending at
     `last_day`: `{"days": [...], "districts": [{"district", "name", "articles": [...],
     "versions": [...]}]}`, districts with no row in the window left out."""
@@ -142,7 +142,7 @@ def _duplicate_rate(summary: Mapping) -> float:
 def build_figures(
     run_summary: Mapping,
     *,
-    lake: Path | None = None,
+    lake: Path | str | None = None,
     reports_dir: Path | None = None,
     runs_dir: Path | None = None,
     task_durations: Mapping[str, float] | None = None,
@@ -376,7 +376,7 @@ def _write_atomic(path: Path, text: str) -> None:
 def write_report(
     run_summary: dict,
     *,
-    lake: Path | None = None,
+    lake: Path | str | None = None,
     reports_dir: Path | None = None,
     task_durations: dict[str, float] | None = None,
     runs_dir: Path | None = None,
@@ -384,14 +384,15 @@ def write_report(
 ) -> tuple[Path, Path]:
     """Write `<reports_dir>/<run_key>.html` and `.json`; returns (html, json).
 
-    Defaults: `lake`, `reports_dir` and `runs_dir` from `quxian.config.paths()`. `latest.html`
+    Defaults: `lake` is `quxian.config.lake_uri()` (a path or URI), `reports_dir` and `runs_dir`
+    from `quxian.config.paths()`. `latest.html`
     and `latest.json` are replaced too unless a report for a later data date already holds them
     (a backfill does not hide last night). Files are replaced atomically, so a rerun rewrites
     them and a reader never sees half a page. Raises KeyError when the summary has no
     `run_key`/`dates`.
     """
     paths = config.paths()
-    lake = lake if lake is not None else paths.lake
+    lake = lake if lake is not None else config.lake_uri()
     reports_dir = reports_dir if reports_dir is not None else paths.reports
     runs_dir = runs_dir if runs_dir is not None else paths.runs
     fig = build_figures(
@@ -549,7 +550,7 @@ def format_report_table(report: Mapping, *, day: date | None = None) -> str:
     return "\n".join(lines)
 
 
-def _lake_table(day: date | None, lake: Path | None) -> str:
+def _lake_table(day: date | None, lake: Path | str | None) -> str:
     from quxian.lakeviews import lake_summary
 
     rows = lake_summary(day=day, lake=lake)
@@ -582,7 +583,7 @@ def _lake_table(day: date | None, lake: Path | None) -> str:
 
 
 def terminal_report(
-    day: date | None = None, *, reports_dir: Path | None = None, lake: Path | None = None
+    day: date | None = None, *, reports_dir: Path | None = None, lake: Path | str | None = None
 ) -> str:
     """What `quxian report [--date D]` prints: the newest run report covering the day (any day:
     the latest) as a table with its HTML path, else the lake's counts per district and date."""

@@ -394,3 +394,17 @@ def test_run_report_writes_then_fails_on_a_broken_outlet(night: dict, data_dir: 
     assert report.read_report("2025-11-14")["run_key"] == "2025-11-14"
     with pytest.raises(FileNotFoundError, match="run 2025-11-01: no summary"):
         report.run_report("2025-11-01")
+
+
+def test_the_report_reads_the_configured_lake(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # QUXIAN_LAKE (a path here, an s3:// URI in production) is the lake the report reads, not
+    # the data directory's default one.
+    lake = tmp_path / "elsewhere" / "lake"
+    write_test_lake(lake, [DAY], {"xinyubao": 3})
+    monkeypatch.setenv("QUXIAN_LAKE", str(lake))
+    _, json_path = report.write_report(make_summary(DAY.isoformat(), {"xinyubao": 3}))
+    grid = json.loads(json_path.read_text(encoding="utf-8"))["articles_per_district_day"]
+    dazu = next(d for d in grid["districts"] if d["district"] == "dazu")
+    assert dazu["versions"][-1] == 3 and dazu["articles"][-1] == 3
