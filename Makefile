@@ -11,7 +11,7 @@ UV_VERSION := 0.13.9
 help:
 	@echo "make demo    - install, start the offline sites, run the nightly DAG through Airflow for every day they cover"
 	@echo "make test    - install and run the test suite"
-	@echo "make bench   - run every benchmark and print its figures (about 30 min: includes the scale nights)"
+	@echo "make bench   - run every benchmark and print its figures (includes the 18-min scale nights)"
 	@echo "make bench-scale - crawl/clean/publish growth and nights of 38/100/400 outlets on 1 and 2 Celery workers"
 	@echo "make chaos   - inject faults, SIGKILL publishes, fuzz the command; print the figures"
 	@echo "make cluster-demo - PostgreSQL, Redis, Airflow with 2 Celery workers on 127.0.0.1, one night over the offline sites"
@@ -39,9 +39,9 @@ test: install
 test-slow: install
 	$(BIN)/python -m pytest -q -m slow
 
-# Every benchmark, bench_scale included: its cluster nights (38, 100, 400 generated outlets × 1, 2
-# Celery workers; QUXIAN_BENCH_SIZES / QUXIAN_BENCH_WORKERS) take about 20 of the 30 minutes on
-# 2 idle cores. QUXIAN_BENCH_CLUSTER=0 make bench skips the nights (stage figures only).
+# Every benchmark, bench_scale included: its crawl/clean/publish figures and cluster nights (38,
+# 100, 400 generated outlets × 1, 2 Celery workers; QUXIAN_BENCH_SIZES / QUXIAN_BENCH_WORKERS)
+# took 18 min on 2 idle cores. QUXIAN_BENCH_CLUSTER=0 make bench skips the nights.
 bench: install
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
