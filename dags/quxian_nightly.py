@@ -19,14 +19,16 @@ from zoneinfo import ZoneInfo
 
 from airflow.sdk import Asset, CronTriggerTimetable, Param, TriggerRule, dag, task
 
-from quxian.config import paths
+from quxian.config import lake_uri
 
 TZ = ZoneInfo("Asia/Shanghai")
-LAKE = paths().lake
+# The lake's URI (QUXIAN_LAKE: a path, or s3://… and the like); reading it costs no I/O.
+LAKE = lake_uri()
+LAKE_URI = LAKE if "://" in LAKE else f"file://{LAKE}"
 # Downstream DAGs schedule on these: they fire when a run has rewritten the datasets.
-ARTICLES = Asset(name="quxian_articles", uri=f"file://{LAKE}/articles")
-ARTICLE_VERSIONS = Asset(name="quxian_article_versions", uri=f"file://{LAKE}/article_versions")
-QUARANTINE = Asset(name="quxian_quarantine", uri=f"file://{LAKE}/quarantine")
+ARTICLES = Asset(name="quxian_articles", uri=f"{LAKE_URI}/articles")
+ARTICLE_VERSIONS = Asset(name="quxian_article_versions", uri=f"{LAKE_URI}/article_versions")
+QUARANTINE = Asset(name="quxian_quarantine", uri=f"{LAKE_URI}/quarantine")
 # A crawl task's name in the grid: its outlet, or its batch's `first..last (count)`, as
 # quxian.steps.batch_label spells it.
 CRAWL_LABEL = (

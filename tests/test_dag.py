@@ -27,7 +27,16 @@ def test_dags_import_without_errors(dagbag):
 
 def test_nightly_dag_shape(dagbag):
     dag = dagbag.dags["quxian_nightly"]
-    assert set(dag.task_ids) == {"plan", "outlet_ids", "crawl", "clean", "dedupe", "publish", "summary", "report"}
+    assert set(dag.task_ids) == {
+        "plan",
+        "outlet_ids",
+        "crawl",
+        "clean",
+        "dedupe",
+        "publish",
+        "summary",
+        "report",
+    }
     assert dag.timetable.expression == "0 2 * * *"
     assert "Asia/Shanghai" in str(dag.timetable.timezone)
     assert dag.get_task("clean").trigger_rule == "all_done"
@@ -49,7 +58,9 @@ def test_dag_file_parse_imports_nothing_heavy():
         "heavy = [m for m in ('scrapy', 'pandas', 'pyarrow', 'duckdb', 'transforms.extract', 'quxian.steps') if m in sys.modules];"
         "print(','.join(heavy))"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=CHECKOUT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=CHECKOUT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == ""
 
 
@@ -69,7 +80,9 @@ def test_airflow_pendulum_datetimes_resolve_the_same_way():
 def test_manual_runs_without_logical_date_use_run_after():
     run_after = datetime(2025, 11, 16, 9, 30, tzinfo=SH)
     assert data_date(None, run_after) == date(2025, 11, 15)
-    plan = plan_from_context({"logical_date": None, "dag_run": SimpleNamespace(run_after=run_after), "params": {}})
+    plan = plan_from_context(
+        {"logical_date": None, "dag_run": SimpleNamespace(run_after=run_after), "params": {}}
+    )
     assert (plan.date_from, plan.date_to) == (date(2025, 11, 15), date(2025, 11, 15))
     with pytest.raises(StepError):
         data_date(None, None)
@@ -77,8 +90,31 @@ def test_manual_runs_without_logical_date_use_run_after():
 
 def test_params_give_a_backfill_range():
     plan = plan_from_context(
-        {"logical_date": None, "params": {"date_from": "2025-11-13", "date_to": "2025-11-15", "outlets": ["ccrb"]}}
+        {
+            "logical_date": None,
+            "params": {"date_from": "2025-11-13", "date_to": "2025-11-15", "outlets": ["ccrb"]},
+        }
     )
     assert plan.run_key == "2025-11-13_2025-11-15"
     assert plan.outlets == ["ccrb"]
     assert plan.crawl_from == date(2025, 11, 12)
+
+
+def test_published_assets_name_the_configured_lake(monkeypatch: pytest.MonkeyPatch, tmp_path):
+    import importlib.util
+
+    def assets(lake: str) -> set[str]:
+        monkeypatch.setenv("QUXIAN_LAKE", lake)
+        spec = importlib.util.spec_from_file_location(
+            "quxian_nightly_probe", CHECKOUT / "dags" / "quxian_nightly.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return {a.uri for a in (module.ARTICLES, module.ARTICLE_VERSIONS, module.QUARANTINE)}
+
+    assert assets("s3://quxian-lake/lake") == {
+        "s3://quxian-lake/lake/articles",
+        "s3://quxian-lake/lake/article_versions",
+        "s3://quxian-lake/lake/quarantine",
+    }
+    assert f"file://{tmp_path}/lake/articles" in assets(str(tmp_path / "lake"))
