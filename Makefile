@@ -32,9 +32,12 @@ install: $(STAMP)
 demo: install
 	$(BIN)/python -m quxian.demo
 
+# The default suite, then the production profile's end-to-end run (slow-marked, about 2-3 min:
+# PostgreSQL, Redis, Airflow with two Celery workers running the nightly DAG).
 test: install
-	./scripts/install-chromium.sh
+	./scripts/install-system-deps.sh browser cluster
 	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m slow tests/test_cluster.py
 
 test-slow: install
 	$(BIN)/python -m pytest -q -m slow

@@ -32,13 +32,8 @@ if [[ -e $WORK/pids ]] && compgen -G "$WORK/pids/*.pid" >/dev/null; then
   die "$WORK/pids holds PIDs of a running cluster: run scripts/cluster-down.sh first"
 fi
 
-# Debian's packages; installed here when missing (CI machines start without them).
-if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || ! command -v redis-server >/dev/null; then
-  [[ $(id -u) == 0 ]] || die "PostgreSQL and Redis are missing: apt-get install postgresql redis-server"
-  say "installing postgresql and redis-server (Debian packages)"
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql redis-server >/dev/null
-fi
+# Debian's packages; installed when missing (CI machines start without them).
+"$CHECKOUT/scripts/install-system-deps.sh" cluster >/dev/null || die "PostgreSQL and Redis are missing (see above)"
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 
 rm -rf "$WORK"

@@ -6,7 +6,7 @@ with Airflow's dependencies) so console messages, uncaught exceptions, log entri
 request are observed as events, not scraped from log text. A control page with a failing
 script, a `console.error` and an image proves the same checks do catch problems.
 
-Chromium missing is a failure, not a skip: `scripts/install-chromium.sh` installs it.
+Chromium missing is a failure, not a skip: `scripts/install-system-deps.sh browser` installs it.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ class Page:
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory) -> Iterator[Page]:
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-chromium.sh (as root) first")
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-system-deps.sh browser (as root) first")
     profile = tmp_path_factory.mktemp("chromium-profile")
     proc = subprocess.Popen(
         [str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", "about:blank"],
@@ -261,10 +261,16 @@ def test_the_checks_catch_a_broken_page(browser: Page, tmp_path: Path):
 
 
 def test_install_script_is_idempotent_when_chromium_is_present():
-    script = Path(__file__).resolve().parent.parent / "scripts" / "install-chromium.sh"
+    script = Path(__file__).resolve().parent.parent / "scripts" / "install-system-deps.sh"
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run {script} (as root) first")
-    out = subprocess.run(["sh", str(script)], capture_output=True, text=True, timeout=60, check=False)
+        pytest.fail(f"{CHROMIUM} is missing: run {script} browser (as root) first")
+    out = subprocess.run(
+        ["sh", str(script), "browser"], capture_output=True, text=True, timeout=60, check=False
+    )
     assert out.returncode == 0, out.stderr
     # One line and nothing installed: the script stops before apt-get when the browser is there.
-    assert out.stdout.startswith("chromium: present (Chromium ") and out.stdout.count("\n") == 1
+    assert out.stdout == "system packages (browser): present\n"
+    bad = subprocess.run(
+        ["sh", str(script), "nosuch"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert bad.returncode == 2 and "unknown group 'nosuch'" in bad.stderr
