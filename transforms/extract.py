@@ -151,16 +151,14 @@ def _extract_tree(
     ex.sub_title = _hint(hints, "sub_title") or art.sub_title
     # The template's author row; else who the page's chrome and author meta tags name.
     ex.author_line = (
-        _hint(hints, "author_line") or art.author_line or pageauthor.page_author_line(root, page_lines, ex.paragraphs)
+        _hint(hints, "author_line")
+        or art.author_line
+        or pageauthor.page_author_line(root, page_lines, ex.paragraphs)
     )
     ex.page_label = _hint(hints, "page_label") or art.page_label
     ex.source = ex.source or art.source
-    edition = hints.get("edition_date")
-    ex.edition_date = (
-        pagedate.parse_date_text(str(edition)).date()
-        if edition and pagedate.parse_date_text(str(edition))
-        else art.edition_date
-    )
+    edition = pagedate.parse_date_text(str(hints["edition_date"])) if hints.get("edition_date") else None
+    ex.edition_date = edition.date() if edition else art.edition_date
     ex.paragraphs = _drop_title_echo(ex.paragraphs, (ex.pre_title, ex.title, ex.sub_title))
     fetched_at = pagedate.as_fetched_at(hints.get("fetched_at"))
     meta = dict(art.meta)
