@@ -162,6 +162,9 @@ for i in $(seq "$WORKERS"); do
     --celery-hostname "worker$i@%h" --concurrency "$CONCURRENCY" --skip-serve-logs --without-mingle --without-gossip
 done
 wait_for api-server 180 "$BIN/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$API_PORT/api/v2/monitor/health', timeout=2)"
+# The execution API (what workers call) is built on its first request: measured 8 s of CPU, which
+# the first task of the first night would otherwise wait for. Warm it before saying ready.
+wait_for api-server 120 "$BIN/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$API_PORT/execution/health/ping', timeout=60)"
 say "api-server on 127.0.0.1:$API_PORT; scheduler, dag-processor and $WORKERS Celery workers (concurrency $CONCURRENCY) started"
 wait_for dag-processor 300 bash -c "$QUXIAN_CLUSTER_PSQL -tAc \"SELECT 1 FROM dag WHERE dag_id = 'quxian_nightly'\" | grep -q 1"
 for i in $(seq "$WORKERS"); do

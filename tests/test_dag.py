@@ -47,6 +47,8 @@ def test_nightly_dag_shape(dagbag):
     }
     # The crawl is dynamically mapped, one task instance per outlet.
     assert dag.get_task("crawl").__class__.__name__.endswith("MappedOperator")
+    # Each task's dict goes on as one XCom, not one per key (a call to the api-server each).
+    assert {t.task_id for t in dag.tasks if t.multiple_outputs} == set()
 
 
 def test_dag_file_parse_imports_nothing_heavy():
