@@ -11,7 +11,7 @@ UV_VERSION := 0.13.9
 help:
 	@echo "make demo    - install, start the offline sites, run the nightly DAG through Airflow for every day they cover"
 	@echo "make test    - install and run the test suite"
-	@echo "make bench   - run every benchmark and print its figures (includes the 18-min scale nights)"
+	@echo "make bench   - run every benchmark and print its figures (includes the 16–18 min scale nights)"
 	@echo "make bench-scale - crawl/clean/publish growth and nights of 38/100/400 outlets on 1 and 2 Celery workers"
 	@echo "make chaos   - inject faults, SIGKILL publishes, fuzz the command; print the figures"
 	@echo "make cluster-demo - PostgreSQL, Redis, Airflow with 2 Celery workers on 127.0.0.1, one night over the offline sites"
