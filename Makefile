@@ -44,7 +44,7 @@ test-slow: install
 
 # Every benchmark, bench_scale included: its crawl/clean/publish figures and cluster nights (38,
 # 100, 400 generated outlets × 1, 2 Celery workers; QUXIAN_BENCH_SIZES / QUXIAN_BENCH_WORKERS)
-# took 18 min on 2 idle cores. QUXIAN_BENCH_CLUSTER=0 make bench skips the nights.
+# took 16–18 min on 2 idle cores. QUXIAN_BENCH_CLUSTER=0 make bench skips the nights.
 bench: install
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
