@@ -125,7 +125,10 @@ def signature_speed(rows: list[dict], num_perm: int = 128) -> None:
             mh.update_batch([t[i : i + 5].encode("utf-8") for i in range(max(0, len(t) - 4))])
 
     best = {}
-    for name, fn in (("ours (one-permutation, numpy)", ours), (f"datasketch MinHash({num_perm})", datasketch)):
+    for name, fn in (
+        ("ours (one-permutation, numpy)", ours),
+        (f"datasketch MinHash({num_perm})", datasketch),
+    ):
         times = []
         for _ in range(3):
             t0 = time.perf_counter()
