@@ -383,8 +383,11 @@ def _crawl_summary(outlet: Outlet, stats: dict, items: Path, elapsed: float) -> 
         "pages": sum(int(v) for v in stats.get("responses_by_status", {}).values()),
         "errors": stats.get("errors", []),
         "finish_reason": stats.get("finish_reason"),
-        # Requests refused by rule (robots.txt, offsite redirects): never fetched, on purpose.
-        "skipped_by_rule": len(stats.get("robots_forbidden", [])) + len(stats.get("offsite_skipped", [])),
+        # Requests refused by rule (robots.txt, offsite redirects, list links whose date is no
+        # day of the calendar): never fetched, on purpose.
+        "skipped_by_rule": sum(
+            len(stats.get(k, [])) for k in ("robots_forbidden", "offsite_skipped", "bad_link_dates")
+        ),
         "elapsed_s": round(elapsed, 2),
     }
 
