@@ -901,18 +901,35 @@ def format_summary(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def run_dates(plan: RunPlan) -> list[date]:
+    """The data dates a run covers, each leased for the whole run (`quxian.datelease`)."""
+    return [plan.date_from + timedelta(days=i) for i in range((plan.date_to - plan.date_from).days + 1)]
+
+
 def run(plan: RunPlan, *, progress=None, jobs: int = 4) -> dict:
     """All steps in order without Airflow (the `quxian run` command); see `_run_locked`.
 
-    Two runs of the same dates would share `data/runs/<key>/`: the second refuses at once with
-    StepError instead of truncating the first one's crawl files.
+    First the lease of every data date of the run (`quxian.datelease.holding`, the same leases
+    the nightly DAG takes, all or none): a run, backfill or DAG run holding one of them makes this
+    one refuse at once with StepError naming the holder, before anything is written. Then the
+    run folder's lock, for runs of the same dates started before leases existed.
     """
-    plan.run_dir.mkdir(parents=True, exist_ok=True)
+    from quxian import datelease
+
+    holder = datelease.process_holder(f"`quxian run` {plan.run_key}")
     try:
-        with lake.lake_lock(plan.run_dir):
-            return _run_locked(plan, progress=progress, jobs=jobs)
-    except lake.LakeBusy as e:
-        raise StepError(f"run {plan.run_key} is already running: {e}") from None
+        with datelease.holding(run_dates(plan), holder=holder) as token:
+            plan.run_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                with lake.lake_lock(plan.run_dir):
+                    summary = _run_locked(plan, progress=progress, jobs=jobs)
+            except lake.LakeBusy as e:
+                raise StepError(f"run {plan.run_key} is already running: {e}") from None
+            if why := datelease.lost(run_dates(plan), token=token):
+                raise StepError(f"run {plan.run_key}: the lease of its dates was lost during the run: {why}")
+            return summary
+    except datelease.DatesBusy as e:
+        raise StepError(f"run {plan.run_key} refused: {e}") from None
 
 
 def _run_locked(plan: RunPlan, *, progress=None, jobs: int = 4) -> dict:
@@ -965,5 +982,6 @@ __all__ = [
     "plan_run",
     "publish",
     "run",
+    "run_dates",
     "summarize",
 ]
