@@ -35,7 +35,6 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from quxian.cluster import LockBusy, lock_dir
 
@@ -202,9 +201,17 @@ def _stamp(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _backend() -> _FileLeases | _RedisLeases:
+@contextlib.contextmanager
+def _backend() -> Iterator[_FileLeases | _RedisLeases]:
     url = os.environ.get("QUXIAN_LOCK_URL")
-    return _RedisLeases(url) if url else _FileLeases()
+    if not url:
+        yield _FileLeases()
+        return
+    store = _RedisLeases(url)
+    try:
+        yield store
+    finally:
+        store.client.close()
 
 
 # ---------------------------------------------------------------- the API
@@ -224,7 +231,8 @@ _heartbeats_lock = threading.Lock()
 def _beat(days: list[str], token: str, holder: str, ttl: float, hb: _Heartbeat) -> None:
     while not hb.stop.wait(ttl / 3):
         try:
-            _backend().take(days, token, holder, ttl)
+            with _backend() as store:
+                store.take(days, token, holder, ttl)
         except DatesBusy as e:
             hb.lost.append(str(e))
             log.error("lease of %s lost: %s", ", ".join(days), e)
@@ -239,7 +247,8 @@ def hold(days: Iterable[date | str], *, token: str, holder: str, ttl: float | No
     holder of the first date another token holds. Returns the dates as YYYY-MM-DD, sorted."""
     ds = _days(days)
     ttl = lease_ttl() if ttl is None else ttl
-    _backend().take(ds, token, holder, ttl)
+    with _backend() as store:
+        store.take(ds, token, holder, ttl)
     key = (token, tuple(ds))
     with _heartbeats_lock:
         hb = _heartbeats.get(key)
@@ -257,10 +266,14 @@ def release(days: Iterable[date | str], *, token: str) -> None:
     """Stop renewing and give back the dates this token holds (others' leases are left alone)."""
     ds = _days(days)
     with _heartbeats_lock:
-        for key in [k for k in _heartbeats if k[0] == token and set(k[1]) & set(ds)]:
-            hb = _heartbeats.pop(key)
-            hb.stop.set()
-    _backend().release(ds, token)
+        stopped = [_heartbeats.pop(k) for k in list(_heartbeats) if k[0] == token and set(k[1]) & set(ds)]
+    for hb in stopped:
+        hb.stop.set()
+        # A renewal in flight must land before the release, or it would take the dates again.
+        if hb.thread is not None and hb.thread is not threading.current_thread():
+            hb.thread.join(timeout=30)
+    with _backend() as store:
+        store.release(ds, token)
 
 
 def lost(days: Iterable[date | str], *, token: str) -> str | None:
@@ -271,7 +284,8 @@ def lost(days: Iterable[date | str], *, token: str) -> str | None:
 
 def holder_of(day: date | str) -> dict | None:
     """The live lease of a date (holder, token, since, expires_at), None when it is free."""
-    return _backend().get(_days([day])[0])
+    with _backend() as store:
+        return store.get(_days([day])[0])
 
 
 @contextlib.contextmanager
@@ -284,8 +298,3 @@ def holding(days: Iterable[date | str], *, holder: str, ttl: float | None = None
         yield token
     finally:
         release(ds, token=token)
-
-
-def lease_dir() -> Path:
-    """Where the file backend keeps its leases (one `<date>.json` per leased date)."""
-    return lock_dir() / "dates"
