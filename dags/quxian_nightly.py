@@ -42,13 +42,21 @@ CRAWL_LABEL = (
 )
 
 
+def _lease_dates(context) -> None:  # noqa: ANN001 - Airflow's task context
+    """Every task's `pre_execute`: take or renew the lease of the run's data dates (see
+    quxian.datelease); a run, backfill or `quxian run` holding one of them stops the task."""
+    from quxian.dagsupport import hold_run_dates
+
+    hold_run_dates(context)
+
+
 @dag(
     dag_id="quxian_nightly",
     schedule=CronTriggerTimetable("0 2 * * *", timezone="Asia/Shanghai"),
     start_date=datetime(2025, 11, 1, tzinfo=TZ),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 1, "retry_delay": timedelta(seconds=30)},
+    default_args={"retries": 1, "retry_delay": timedelta(seconds=30), "pre_execute": _lease_dates},
     params={
         "date_from": Param(
             None,
@@ -130,12 +138,19 @@ def quxian_nightly():
         # Writes the HTML/JSON report, then fails this task naming any broken outlet and a URL.
         return run_report(plan["run_key"])
 
+    @step(trigger_rule=TriggerRule.ALL_DONE, pre_execute=None)
+    def release_dates(**context) -> dict:
+        from quxian.dagsupport import release_run_dates
+
+        # Last, whatever happened: the run's data dates are free for the next run at once.
+        return {"released": release_run_dates(context)}
+
     p = plan()
     crawled = crawl.partial(plan=p).expand(outlet_ids=outlet_ids(p))
     cleaned = clean(p)
     crawled >> cleaned
     published = publish(p)
-    cleaned >> dedupe(p) >> published >> summary(p) >> report(p)
+    cleaned >> dedupe(p) >> published >> summary(p) >> report(p) >> release_dates()
 
 
 quxian_nightly()

@@ -16,6 +16,7 @@ import json
 import logging
 import math
 import os
+import re
 import subprocess
 import sys
 import time
@@ -373,7 +374,7 @@ def _read_json(path: Path) -> dict | None:
 
 
 def _crawl_summary(outlet: Outlet, stats: dict, items: Path, elapsed: float) -> dict:
-    n_items = sum(1 for _ in _jsonl(items)) if items.exists() else 0
+    n_items = sum(1 for _ in _read_items(items, [])) if items.exists() else 0
     return {
         "outlet": outlet.id,
         "outlet_name": outlet.name,
@@ -383,22 +384,67 @@ def _crawl_summary(outlet: Outlet, stats: dict, items: Path, elapsed: float) -> 
         "pages": sum(int(v) for v in stats.get("responses_by_status", {}).values()),
         "errors": stats.get("errors", []),
         "finish_reason": stats.get("finish_reason"),
-        # Requests refused by rule (robots.txt, offsite redirects): never fetched, on purpose.
-        "skipped_by_rule": len(stats.get("robots_forbidden", [])) + len(stats.get("offsite_skipped", [])),
+        # Requests refused by rule (robots.txt, offsite redirects, list links whose date is no
+        # day of the calendar): never fetched, on purpose.
+        "skipped_by_rule": sum(
+            len(stats.get(k, [])) for k in ("robots_forbidden", "offsite_skipped", "bad_link_dates")
+        ),
         "elapsed_s": round(elapsed, 2),
     }
 
 
-def _jsonl(path: Path) -> Iterator[dict]:
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError as e:
-                raise StepError(f"{path}:{n}: not a JSON line ({e})") from e
+def _read_items(path: Path, torn: list[tuple[int, str]]) -> Iterator[dict]:
+    """The items of a crawl's `items.jsonl`, one dict per line.
+
+    A last line cut short (no newline, not JSON) is what a crawl killed while writing leaves: it is
+    not yielded but appended to `torn` as (line number, its text). Any other line that is not a
+    JSON object (or not UTF-8), or a file that cannot be read, raises StepError naming the file
+    and line: the file is unreadable, and which of its lines to trust is unknown."""
+    try:
+        with open(path, "rb") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
+                    if not line.endswith(b"\n"):
+                        torn.append((n, line.decode("utf-8", errors="replace")))
+                        return
+                    raise StepError(f"{path}:{n}: not a JSON line ({e})") from None
+                if not isinstance(item, dict):
+                    raise StepError(f"{path}:{n}: not a JSON object but {type(item).__name__}")
+                yield item
+    except OSError as e:
+        raise StepError(f"{path}: cannot read ({e})") from None
+
+
+_TORN_URL = re.compile(r'^\{\s*"url"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _torn_line_row(outlet: Outlet, items: Path, line_no: int, text: str, run_day: date) -> dict | None:
+    """The quarantine row of a torn last line, under the URL it began with (a RawPage line starts
+    with its url); None when even the URL was cut."""
+    m = _TORN_URL.match(text)
+    if not m:
+        return None
+    try:
+        url = json.loads(f'"{m[1]}"')
+    except ValueError:
+        return None
+    return {
+        "url": url,
+        "outlet": outlet.id,
+        "stage": "crawl",
+        "reason": "torn items line",
+        "detail": f"{items}:{line_no}: the crawl stopped while writing this item ({len(text)} bytes kept)",
+        "fetched_at": None,
+        "http_status": None,
+        "warc_file": None,
+        "warc_offset": None,
+        "district": outlet.district,
+        "date": run_day,
+    }
 
 
 # ---------------------------------------------------------------- clean
@@ -547,13 +593,24 @@ def _crawl_error_rows(outlet: Outlet, summary: dict, run_day: date) -> list[dict
 
 
 def clean_pages(plan: RunPlan) -> dict:
-    """Extract and clean every page the run's crawls fetched (outlets whose crawl failed are
-    skipped and reported). Writes `clean/versions.parquet` and `clean/quarantine.parquet`."""
+    """Extract and clean every page the run's crawls fetched. Writes `clean/versions.parquet` and
+    `clean/quarantine.parquet`, and `clean/summary.json` (the returned counts).
+
+    One outlet's trouble costs that outlet only:
+    - an outlet whose crawl summary says `failed` has its items not read (they may be partial or
+      torn; a retry of its crawl is what fixes it), its crawl errors are still quarantined
+      (`failed_crawls_skipped` counts them);
+    - a torn last line of `items.jsonl` (a crawl killed while writing) is quarantined as `torn items
+      line` under the URL it began with (`torn_lines` counts them), the whole lines are cleaned;
+    - an unreadable `items.jsonl` (another bad line, not UTF-8, an I/O error) fails the outlet:
+      none of its pages are cleaned and `failed_outlets` maps it to a message naming the file.
+    """
     started = time.monotonic()
     reg = load_registry()
     versions: dict[str, dict] = {}
     quarantine: list[dict] = []
     counts: Counter = Counter()
+    failed: dict[str, str] = {}
     for outlet_id in plan.outlets:
         items = _crawl_dir(plan.run_dir, outlet_id) / "items.jsonl"
         summary_file = items.with_name("summary.json")
@@ -562,23 +619,46 @@ def clean_pages(plan: RunPlan) -> dict:
             continue
         outlet = reg.outlet(outlet_id)
         district_name = reg.district(outlet.district).name
-        summary = json.loads(summary_file.read_text(encoding="utf-8"))
+        summary = _read_json(summary_file)
+        if summary is None:
+            failed[outlet_id] = f"outlet {outlet_id}: crawl summary {summary_file} is unreadable"
+            continue
         quarantine.extend(_crawl_error_rows(outlet, summary, plan.date_to))
-        for raw in _jsonl(items):
-            counts["pages"] += 1
-            outcome = clean_page(raw, outlet, district_name)
+        if summary.get("failed"):
+            counts["failed_crawls_skipped"] += 1
+            continue
+        # One outlet at a time, merged only once its whole file has read.
+        mine: list[CleanOutcome] = []
+        torn: list[tuple[int, str]] = []
+        try:
+            for raw in _read_items(items, torn):
+                mine.append(clean_page(raw, outlet, district_name))
+        except StepError as e:
+            log.error("clean: outlet %s failed: %s", outlet_id, e)
+            failed[outlet_id] = f"outlet {outlet_id} ({outlet.name}): items file unreadable: {e}"
+            continue
+        counts["pages"] += len(mine)
+        for outcome in mine:
             if outcome.version:
                 # One row per canonical URL: a page reached twice (two lists, an overlap day) is one version.
                 versions[outcome.version["id"]] = outcome.version
             else:
                 quarantine.append(outcome.quarantine)
+        for line_no, text in torn:
+            counts["torn_lines"] += 1
+            log.warning("clean: outlet %s: %s:%d is a torn last line", outlet_id, items, line_no)
+            row = _torn_line_row(outlet, items, line_no, text, plan.date_to)
+            if row is not None:
+                quarantine.append(row)
     out = plan.run_dir / "clean"
     out.mkdir(parents=True, exist_ok=True)
     pq.write_table(to_table(versions.values(), staging_schema("article_versions")), out / "versions.parquet")
     pq.write_table(to_table(quarantine, staging_schema("quarantine")), out / "quarantine.parquet")
     counts["versions"] = len(versions)
     counts["quarantined"] = len(quarantine)
-    result = dict(counts)
+    result: dict = dict(counts)
+    if failed:
+        result["failed_outlets"] = failed
     result["elapsed_s"] = round(time.monotonic() - started, 2)
     (out / "summary.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     return result
@@ -765,6 +845,11 @@ def summarize(plan: RunPlan) -> dict:
             "stories": len({r["story_id"] for r in rows}),
         }
     versions_by_outlet = Counter(r["outlet"] for r in versions)
+    # Outlets whose crawl went well but whose items file the clean step could not read.
+    clean_failed = (_read_json(run_dir / "clean" / "summary.json") or {}).get("failed_outlets") or {}
+    for c in crawls:
+        if c["outlet"] in clean_failed and not c.get("failed"):
+            c.update(failed=True, error=clean_failed[c["outlet"]])
     summary = {
         "run_key": plan.run_key,
         "dates": [plan.date_from.isoformat(), plan.date_to.isoformat()],
@@ -816,18 +901,35 @@ def format_summary(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def run_dates(plan: RunPlan) -> list[date]:
+    """The data dates a run covers, each leased for the whole run (`quxian.datelease`)."""
+    return [plan.date_from + timedelta(days=i) for i in range((plan.date_to - plan.date_from).days + 1)]
+
+
 def run(plan: RunPlan, *, progress=None, jobs: int = 4) -> dict:
     """All steps in order without Airflow (the `quxian run` command); see `_run_locked`.
 
-    Two runs of the same dates would share `data/runs/<key>/`: the second refuses at once with
-    StepError instead of truncating the first one's crawl files.
+    First the lease of every data date of the run (`quxian.datelease.holding`, the same leases
+    the nightly DAG takes, all or none): a run, backfill or DAG run holding one of them makes this
+    one refuse at once with StepError naming the holder, before anything is written. Then the
+    run folder's lock, for runs of the same dates started before leases existed.
     """
-    plan.run_dir.mkdir(parents=True, exist_ok=True)
+    from quxian import datelease
+
+    holder = datelease.process_holder(f"`quxian run` {plan.run_key}")
     try:
-        with lake.lake_lock(plan.run_dir):
-            return _run_locked(plan, progress=progress, jobs=jobs)
-    except lake.LakeBusy as e:
-        raise StepError(f"run {plan.run_key} is already running: {e}") from None
+        with datelease.holding(run_dates(plan), holder=holder) as token:
+            plan.run_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                with lake.lake_lock(plan.run_dir):
+                    summary = _run_locked(plan, progress=progress, jobs=jobs)
+            except lake.LakeBusy as e:
+                raise StepError(f"run {plan.run_key} is already running: {e}") from None
+            if why := datelease.lost(run_dates(plan), token=token):
+                raise StepError(f"run {plan.run_key}: the lease of its dates was lost during the run: {why}")
+            return summary
+    except datelease.DatesBusy as e:
+        raise StepError(f"run {plan.run_key} refused: {e}") from None
 
 
 def _run_locked(plan: RunPlan, *, progress=None, jobs: int = 4) -> dict:
@@ -880,5 +982,6 @@ __all__ = [
     "plan_run",
     "publish",
     "run",
+    "run_dates",
     "summarize",
 ]

@@ -9,7 +9,8 @@ for the items.
 `CrawlReport` writes `QUXIAN_STATS_FILE` (JSON) at spider close: items (and by date), responses by
 status, `error_counts` by kind, `errors` = per-URL failures (url, kind, reason, detail, at, status,
 warc_file, warc_offset; capped at 200), URLs skipped by rule and not errors (`robots_forbidden`,
-`offsite_skipped` = pages that redirected off the outlet's domains, `missing_editions`), finish
+`offsite_skipped` = pages that redirected off the outlet's domains, `bad_link_dates` = list links
+whose date is no day of the calendar, never requested; `missing_editions`), finish
 reason, elapsed time and pages/second. Scrapy exits 0 even when every request failed, so callers decide from this file.
 
 `OutletLog` writes `QUXIAN_LOG_FILE`: the log records of this crawler's spider only. A batch of
@@ -44,8 +45,9 @@ from quxian.config import TZ, paths
 log = logging.getLogger(__name__)
 
 # Sent by the spiders' errback: page_failed(url, kind, reason, detail=None, status=None,
-# warc_file=None, warc_offset=None). Kinds: "download", "http", and two that are not errors:
-# "robots" (a disallowed URL) and "no_edition" (an e-paper's edition page is 404 that day).
+# warc_file=None, warc_offset=None). Kinds: "download", "http", and three that are not errors:
+# "robots" (a disallowed URL), "no_edition" (an e-paper's edition page is 404 that day) and
+# "bad_link_date" (a list link whose date is no day of the calendar: never requested).
 page_failed = object()
 
 MAX_ERROR_URLS = 200
@@ -141,6 +143,7 @@ class CrawlReport:
         self.robots_forbidden: list[str] = []
         self.missing_editions: list[str] = []
         self.offsite_skipped: list[str] = []
+        self.bad_link_dates: list[str] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlReport:
@@ -190,6 +193,9 @@ class CrawlReport:
             self.robots_forbidden.append(url)
         elif kind == "no_edition":
             self.missing_editions.append(url)
+        elif kind == "bad_link_date":
+            if url not in self.bad_link_dates:  # one URL listed on two pages is one skipped page
+                self.bad_link_dates.append(url)
         else:
             self._failure(url, kind, reason, **extra)
 
@@ -260,6 +266,7 @@ class CrawlReport:
             "robots_forbidden": self.robots_forbidden[:MAX_ERROR_URLS],
             "missing_editions": self.missing_editions[:MAX_ERROR_URLS],
             "offsite_skipped": self.offsite_skipped[:MAX_ERROR_URLS],
+            "bad_link_dates": self.bad_link_dates[:MAX_ERROR_URLS],
             "finish_reason": reason,
             "elapsed_seconds": elapsed,
             "pages_per_second": round(responses / elapsed, 2) if elapsed > 0 else None,

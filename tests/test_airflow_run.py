@@ -61,6 +61,15 @@ def test_the_nightly_run_publishes_the_day_before(airflow_run):
     assert all(n >= 5 for _, n in rows)
 
 
+def test_the_run_leased_its_data_date_and_gave_it_back(airflow_run):
+    log = airflow_run["proc"].stdout + airflow_run["proc"].stderr
+    assert "data dates 2025-11-14 leased to dag:quxian_nightly:" in log
+    assert "data dates 2025-11-14 released by dag:quxian_nightly:" in log
+    # The lease is gone: a `quxian run` of the date may start at once.
+    assert not (airflow_run["data"] / "locks" / "dates" / "2025-11-14.json").exists()
+    assert (airflow_run["data"] / "locks" / "dates").is_dir()
+
+
 def test_a_failed_outlet_fails_its_task_and_is_reported(airflow_run):
     data = airflow_run["data"]
     summary = json.loads((data / "runs" / "2025-11-14" / "summary.json").read_text(encoding="utf-8"))

@@ -36,6 +36,7 @@ def test_nightly_dag_shape(dagbag):
         "publish",
         "summary",
         "report",
+        "release_dates",
     }
     assert dag.timetable.expression == "0 2 * * *"
     assert "Asia/Shanghai" in str(dag.timetable.timezone)
@@ -49,6 +50,20 @@ def test_nightly_dag_shape(dagbag):
     assert dag.get_task("crawl").__class__.__name__.endswith("MappedOperator")
     # Each task's dict goes on as one XCom, not one per key (a call to the api-server each).
     assert {t.task_id for t in dag.tasks if t.multiple_outputs} == set()
+
+
+def test_every_task_leases_the_run_dates_and_the_last_one_gives_them_back(dagbag):
+    dag = dagbag.dags["quxian_nightly"]
+
+    def hook(t):
+        return t.partial_kwargs.get("pre_execute") if hasattr(t, "partial_kwargs") else t._pre_execute_hook
+
+    leased = {t.task_id for t in dag.tasks if hook(t) is not None and hook(t).__name__ == "_lease_dates"}
+    assert leased == set(dag.task_ids) - {"release_dates"}
+    release = dag.get_task("release_dates")
+    assert hook(release) is None and release.trigger_rule == "all_done"
+    # Downstream of every other task: it runs last, whatever happened before it.
+    assert release.get_flat_relative_ids(upstream=True) == set(dag.task_ids) - {"release_dates"}
 
 
 def test_dag_file_parse_imports_nothing_heavy():

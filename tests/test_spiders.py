@@ -323,3 +323,106 @@ def test_offline_routing_helpers():
     ) == ("http://127.0.0.1:9/zwxx_176/qxdt/index_1.html?x=1")
     assert registry_host("www.dazu.gov.cn", REGISTRY) and registry_host("xyb.txdzw.com", REGISTRY)
     assert not registry_host("127.0.0.1", REGISTRY) and not registry_host("example.org", REGISTRY)
+
+
+# Lists whose middle entry is followed by a link to 31 November (quxian.sites.faults `bad_date_link`).
+BAD_DATE_LISTS = {"dazu_gov": "/zwxx_176/qxdt/", "mirror_cqxw": "/list/"}
+
+
+@pytest.fixture(scope="module")
+def bad_date_crawls(tmp_path_factory):
+    """A gov_trs and a mirror outlet crawled against a server that puts a link with an impossible
+    date in the middle of a list page (key = outlet id; the server's attempts under `_attempts`)."""
+    root = tmp_path_factory.mktemp("bad-dates")
+    sites = build_sites()
+    plan = FaultPlan(
+        faults=[Fault(OFFLINE[o].hosts[0], path, "bad_date_link") for o, path in BAD_DATE_LISTS.items()]
+    )
+    server = make_fault_server(plan, sites=sites)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        env = {**os.environ, "QUXIAN_OFFLINE_URL": server.base_url}
+        procs = []
+        for oid in BAD_DATE_LISTS:
+            out = root / oid
+            out.mkdir()
+            cmd = _command(oid, out, DATE_FROM, DATE_TO)
+            procs.append((oid, out, subprocess.Popen(
+                cmd, cwd=CHECKOUT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )))  # fmt: skip
+        results: dict = {oid: _read(oid, oid, out, proc) for oid, out, proc in procs}
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+    results["_attempts"] = [(a.host, a.path) for a in server.attempts_log]
+    results["_sites"] = sites
+    return results
+
+
+@pytest.mark.parametrize("outlet_id", sorted(BAD_DATE_LISTS))
+def test_a_bad_date_in_one_list_link_skips_that_link_only(crawls, bad_date_crawls, outlet_id):
+    import re
+
+    c = bad_date_crawls[outlet_id]
+    assert c.returncode == 0, c.stderr[-2000:]
+    host, path = OFFLINE[outlet_id].hosts[0], BAD_DATE_LISTS[outlet_id]
+    served = Selector(text=bad_date_crawls["_sites"][host].pages[path].body.decode("utf-8"))
+    listed = [h for h in served.css("ul.list li a::attr(href)").getall()]
+    bad = [u for u in listed if re.search(r"(t20\d\d|/20\d\d/)1131", u)]
+    assert not bad, "the real page has no bad link: the fault adds it"
+    fetched = set(bad_date_crawls["_attempts"])
+    # Every link of the page after the bad one, and the next list page, were still requested.
+    middle = len(listed) // 2
+    after = [urlsplit(u).path for u in listed[middle + 1 :]]
+    assert after and all((host, p) in fetched for p in after), after
+    next_page = path + "index_1.html"
+    assert (host, next_page) in fetched
+    # And the crawl scraped exactly what the crawl without the fault did.
+    assert sorted(it["url"] for it in c.items) == sorted(it["url"] for it in crawls[outlet_id].items)
+    # The bad link the fault added: counted as skipped by rule, with its real URL, never requested.
+    skipped = c.stats.get("bad_link_dates")
+    assert skipped and len(skipped) == 1, c.stats
+    bad_url = skipped[0]
+    assert urlsplit(bad_url).hostname == host and "1131" in bad_url, bad_url
+    assert (host, urlsplit(bad_url).path) not in fetched
+    assert c.stats["error_counts"]["total"] == 0 and c.stats["errors"] == []
+    # The run summary counts it with the pages skipped by rule: offered = published + quarantined + skipped.
+    from quxian.steps import _crawl_summary
+
+    summary = _crawl_summary(REGISTRY.outlet(outlet_id), c.stats, c.warc_dir.parent / "items.jsonl", 0.0)
+    assert summary["skipped_by_rule"] == len(c.stats["robots_forbidden"]) + 1
+
+
+def test_impossible_dates_in_urls_and_list_entries_are_bad_link_dates():
+    from spiders.platforms.gov_trs import GovTrsSpider
+    from spiders.platforms.mirror import MirrorSpider
+
+    gov = GovTrsSpider(outlet="dazu_gov", date_from="2025-11-13", date_to="2025-11-15")
+    with pytest.raises(ValueError, match="2025-11-31"):
+        gov.url_date("https://www.dazu.gov.cn/zwxx_176/qxdt/202511/t20251131_1.html")
+    assert gov.url_date("https://www.dazu.gov.cn/zwxx_176/qxdt/202511/t20251130_1.html") == date(2025, 11, 30)
+    mirror = MirrorSpider(outlet="mirror_cqxw", date_from="2025-11-13")
+    with pytest.raises(ValueError, match="2025-13-01"):
+        mirror.url_date("https://www.cqxw-mirror.test/html/2025/1301/1.html")
+    # A list entry printing 2025-02-30 beside an undated link: that link is skipped, the others
+    # of the page (and its next page) are still requested.
+    site = build_sites()["www.bswxw.org.cn"]
+    first = "/web/column/1729384756/index.html"
+    page = site.pages[first].body.decode("utf-8")
+    dates = Selector(text=page).css("span.date::text").getall()
+    broken = page.replace(f">{dates[1]}<", ">2025-02-30<", 1)
+    assert broken != page
+    whole = [
+        r.url
+        for r in _list_requests(
+            RongmeiSpider(outlet="bswxw", date_from=DATE_FROM, date_to=DATE_TO), site, first
+        )
+    ]
+    spider = RongmeiSpider(outlet="bswxw", date_from="2025-11-13", date_to="2025-11-15")
+    response = HtmlResponse(url=f"https://{site.host}{first}", body=broken.encode(), encoding="utf-8")
+    reqs = [r.url for r in spider.parse_list(response) if isinstance(r, Request)]
+    assert f"https://{site.host}/web/column/1729384756/index_1.html" in reqs
+    assert spider.bad_link_dates and set(whole) - set(reqs) == set(spider.bad_link_dates)
+    assert len(reqs) == len(whole) - 1

@@ -24,7 +24,11 @@ Fault kinds (`KINDS`):
   as the other), `oversized` (`plan.oversize_bytes` of HTML, streamed), `gzip_bomb` (a small gzip
   body that inflates to `plan.bomb_bytes`), `slow` (the real page, dripped over `plan.slow_s`),
   `bad_links` (the real page with unparsable links at the top of its body: put it on an edition
-  or list page, whose other links must still be followed).
+  or list page, whose other links must still be followed);
+- for list pages only (`LIST_PAGE_KINDS`, not in `KINDS`): `bad_date_link` (a list page with one
+  more entry in the middle of its list: a copy of the middle entry whose article URL spells a day
+  that does not exist, `t20251131_…` or `/html/2025/1131/…`; the entries after it and the
+  pagination must still be followed, the bad link never requested and counted as skipped).
 
 A host in `plan.dead_hosts` resets every connection (a dead outlet). Everything listens on
 loopback only (`make_fault_server` refuses other addresses) and every delay is bounded by the plan.
@@ -72,6 +76,9 @@ BODIES = (
     "bad_links",
 )
 KINDS = TRANSIENT + PERMANENT + BODIES
+# Faults for list pages only (a no-op on other pages), so not in KINDS, which plans spread over
+# article pages.
+LIST_PAGE_KINDS = ("bad_date_link",)
 # Faults whose page the crawler must never fetch: they are skipped by rule, not errors.
 RULE_KINDS = ("offsite_redirect", "retried_offsite_redirect", "robots_disallow")
 LOOP_SUFFIX = ".loop"
@@ -94,6 +101,13 @@ BAD_LINKS = (
     '<a href="https://%zz%/x">坏</a> <a href="javascript:void(0)">脚本</a> '
     '<a href="/' + "长" * 3000 + '.html">长链接</a>\n'
 )
+# Article URLs that spell their date (gov_trs `…/t20251114_N.html`, mirror `/html/2025/1114/N.html`)
+# and the same URL on 31 November, a day no calendar has.
+_DATED_HREFS = (
+    (re.compile(r'(href="[^"]*/t20\d\d)\d{4}(_\d+\.html")'), r"\g<1>1131\g<2>"),
+    (re.compile(r'(href="[^"]*/html/20\d\d/)\d{4}(/\d+\.html")'), r"\g<1>1131\g<2>"),
+)
+_LIST_ENTRY = re.compile(r"<li>.*?</li>", re.S)
 _CHARSET = re.compile(rb"(charset\s*=\s*[\"']?)([A-Za-z0-9_-]+)", re.I)
 
 
@@ -109,8 +123,9 @@ class Fault:
     target: str = OFFSITE_DEFAULT
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"fault on {self.host}{self.path}: unknown kind {self.kind!r} (known: {KINDS})")
+        if self.kind not in KINDS + LIST_PAGE_KINDS:
+            known = KINDS + LIST_PAGE_KINDS
+            raise ValueError(f"fault on {self.host}{self.path}: unknown kind {self.kind!r} (known: {known})")
         if self.times is not None and (self.kind not in TRANSIENT or self.times < 1):
             raise ValueError(
                 f"fault on {self.host}{self.path}: times={self.times} needs a transient kind and >= 1"
@@ -427,6 +442,20 @@ class FaultHandler(SitesHandler):
         at = body.find(b">", at) + 1 if at >= 0 else 0
         self._send(200, body[:at] + junk + body[at:], ctype, send_body)
 
+    def _fault_bad_date_link(self, fault: Fault, path: str, looped: bool, send_body: bool) -> None:
+        body, ctype = self._page(self._host(), path)
+        m = _CHARSET.search(ctype.encode())
+        charset = m.group(2).decode() if m else "utf-8"
+        text = body.decode(charset)
+        entries = [e for e in _LIST_ENTRY.finditer(text) if any(r.search(e[0]) for r, _ in _DATED_HREFS)]
+        if entries:
+            middle = entries[len(entries) // 2]
+            bad = middle[0]
+            for pattern, repl in _DATED_HREFS:
+                bad = pattern.sub(repl, bad)
+            text = text[: middle.end()] + "\n" + bad + text[middle.end() :]
+        self._send(200, text.encode(charset), ctype, send_body)
+
     def _fault_slow(self, fault: Fault, path: str, looped: bool, send_body: bool) -> None:
         body, ctype = self._page(self._host(), path)
         self.send_response(200)
@@ -580,6 +609,7 @@ class FaultRun:
         for st in self.stats.values():
             out.update({u: "robots.txt" for u in st.get("robots_forbidden", [])})
             out.update({u: "offsite redirect" for u in st.get("offsite_skipped", [])})
+            out.update({u: "bad link date" for u in st.get("bad_link_dates", [])})
         return out
 
     def accounting(self, offered: Iterable[str]) -> Accounting:

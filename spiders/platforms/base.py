@@ -29,6 +29,19 @@ from spiders.items import RawPage
 ISO_DATE = re.compile(r"(20\d\d)-(\d\d)-(\d\d)")
 
 
+def spelled_date(m: re.Match[str] | None) -> date | None:
+    """The day a match of (year, month, day) groups spells; None without a match. Raises
+    ValueError naming the digits when they are no day of the calendar (`2025-11-31`): pages
+    carry such strings, and the callers decide what a bad date costs (only its link)."""
+    if m is None:
+        return None
+    y, mo, d = m[1], m[2], m[3]
+    try:
+        return date(int(y), int(mo), int(d))
+    except ValueError:
+        raise ValueError(f"no such day {y}-{mo}-{d}") from None
+
+
 def parse_day(value: str | date | None, what: str) -> date | None:
     if value is None or isinstance(value, date):
         return value
@@ -121,6 +134,8 @@ class OutletSpider(scrapy.Spider):
             raise ValueError(f"outlet {outlet}: date_to {end} is before date_from {start}")
         self.date_from, self.date_to = start, end
         self.allowed_domains = list(self.outlet.allowed_domains)
+        # List links skipped for a date that is no day of the calendar (ListSpider.parse_list).
+        self.bad_link_dates: list[str] = []
 
     # ---------------------------------------------------------------- helpers
     def days(self) -> list[date]:
@@ -321,9 +336,23 @@ class ListSpider(OutletSpider):
 
     @staticmethod
     def entry_date(sel: Any) -> date | None:
-        """The date printed beside a link in its list entry (the link's parent element)."""
-        m = ISO_DATE.search(" ".join(sel.xpath("..//text()").getall()))
-        return date(int(m[1]), int(m[2]), int(m[3])) if m else None
+        """The date printed beside a link in its list entry (the link's parent element); raises
+        ValueError when it is no day of the calendar."""
+        return spelled_date(ISO_DATE.search(" ".join(sel.xpath("..//text()").getall())))
+
+    def skip_bad_link_date(self, url: str, where: str, error: ValueError) -> None:
+        """A list link whose date (in its URL or beside it) is no day of the calendar: skipped,
+        and counted in the crawl report (`bad_link_dates`, skipped by rule) under its URL. The
+        page's other links and its pagination are still followed."""
+        self.logger.warning(
+            "outlet %s: %s links to %s, bad link date (%s)", self.outlet_id, where, url, error
+        )
+        self.bad_link_dates.append(url)
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None:
+            crawler.signals.send_catch_log(
+                page_failed, url=url, kind="bad_link_date", reason="bad link date", detail=f"{where}: {error}"
+            )
 
     def parse_list(self, response: Response) -> Iterator[Any]:
         if not isinstance(response, TextResponse):
@@ -336,7 +365,11 @@ class ListSpider(OutletSpider):
         for url, sel in self.links(response):
             path = urlsplit(url).path
             if self.article_re.search(path):
-                day = self.url_date(url) or self.entry_date(sel)
+                try:
+                    day = self.url_date(url) or self.entry_date(sel)
+                except ValueError as e:
+                    self.skip_bad_link_date(url, here, e)
+                    continue
                 if day is None:
                     undated.append(url)
                     continue
@@ -370,16 +403,32 @@ class ListSpider(OutletSpider):
         if self.redirected_off_article(response, self.article_re):
             return
         listed: date | None = response.meta.get("list_date")
-        day = listed or self.url_date(response.url) or self.page_date(response)
+        day = (
+            listed
+            or self.known_date(self.url_date, response.url)
+            or self.known_date(self.page_date, response)
+        )
         if day is not None and not self.in_range(day):
             return
         yield self.make_item(response, list_date=listed.isoformat() if listed else None)
 
+    def known_date(self, read: Any, source: Any) -> date | None:
+        """`read(source)`, or None (logged) when the date it finds is no day of the calendar: on
+        an article page an unreadable date is an unknown one, and the item is still made (the
+        cleaning step dates it from its text, or quarantines it with "no publication date")."""
+        try:
+            return read(source)
+        except ValueError as e:
+            url = getattr(source, "url", source)
+            self.logger.warning("outlet %s: %s: bad date ignored (%s)", self.outlet_id, url, e)
+            return None
+
     def page_date(self, response: TextResponse) -> date | None:
+        """The date the article page states (`page_date_css`); raises ValueError for a date that
+        is no day of the calendar."""
         if not self.page_date_css:
             return None
-        m = ISO_DATE.search(text_of(response.css(self.page_date_css)) or "")
-        return date(int(m[1]), int(m[2]), int(m[3])) if m else None
+        return spelled_date(ISO_DATE.search(text_of(response.css(self.page_date_css)) or ""))
 
 
 def _same_folder(a: str, b: str) -> bool:

@@ -9,7 +9,7 @@ from datetime import date
 
 from scrapy.http import TextResponse
 
-from spiders.platforms.base import ListSpider, text_of
+from spiders.platforms.base import ListSpider, spelled_date, text_of
 
 URL_DATE = re.compile(r"/t(20\d\d)(\d\d)(\d\d)_\d+\.html$")
 
@@ -20,12 +20,12 @@ class GovTrsSpider(ListSpider):
     article_re = re.compile(r"/\d{6}/t\d{8}_\d+\.html$")
 
     def url_date(self, url: str) -> date | None:
-        m = URL_DATE.search(url)
-        return date(int(m[1]), int(m[2]), int(m[3])) if m else None
+        return spelled_date(URL_DATE.search(url))
 
     def page_date(self, response: TextResponse) -> date | None:
-        m = re.match(r"(20\d\d)-(\d\d)-(\d\d)", response.css("meta[name=PubDate]::attr(content)").get() or "")
-        return date(int(m[1]), int(m[2]), int(m[3])) if m else None
+        return spelled_date(
+            re.match(r"(20\d\d)-(\d\d)-(\d\d)", response.css("meta[name=PubDate]::attr(content)").get() or "")
+        )
 
     def template_fields(self, response: TextResponse) -> dict[str, str | None]:
         title = response.css("meta[name=ArticleTitle]::attr(content)").get() or text_of(response.css("h1"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from spiders.platforms.base import ListSpider
+from spiders.platforms.base import ListSpider, spelled_date
 
 URL_DATE = re.compile(r"/html/(20\d\d)/(\d\d)(\d\d)/\d+\.html$")
 
@@ -18,5 +18,4 @@ class MirrorSpider(ListSpider):
     field_css = {"title": ".main h1, h1"}
 
     def url_date(self, url: str) -> date | None:
-        m = URL_DATE.search(url)
-        return date(int(m[1]), int(m[2]), int(m[3])) if m else None
+        return spelled_date(URL_DATE.search(url))
